@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The gdmabuf bench. 'make demo' shows the driver on a booted kernel;
+# 'make check' runs every test. See README.md.
+
+ARCH ?= x86_64
+export ARCH
+
+.PHONY: all deps source apply mirror-check regen tree kunit kernel selftest \
+	checkpatch bisect demo check clean
+
+all: check
+
+deps:
+	@scripts/deps.sh
+
+source: deps
+	@scripts/source.sh
+
+apply: deps
+	@scripts/apply.sh
+
+mirror-check: apply
+	@scripts/mirror.sh check
+
+tree: deps
+	@scripts/tree.sh
+
+regen: deps
+	@scripts/regen.sh
+
+kunit: apply
+	@scripts/kunit.sh
+
+kernel: apply
+	@scripts/kernel.sh
+
+selftest: apply
+	@scripts/selftest.sh selftest
+
+checkpatch: apply
+	@scripts/checkpatch.sh
+
+bisect: deps
+	@scripts/bisect.sh
+
+demo: apply
+	@scripts/selftest.sh demo
+
+check:
+	@scripts/check.sh
+
+clean:
+	rm -rf build/patched build/bisect-src build/git-am build/obj-* build/kunit-* \
+		build/kselftest-* build/rootfs-* build/initramfs-* build/logs

@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Build the test kernel for $ARCH from the patched tree: tinyconfig plus the
+# committed fragments in scripts/configs/. Output in build/obj-$ARCH.
+. "$(dirname "$0")/lib.sh"
+
+[ -d "$PATCHED" ] || die "no patched tree; run 'make apply' first"
+OBJ=$BUILD/obj-$ARCH
+CONFIGS=$ROOT/scripts/configs
+fragments=("$CONFIGS/common.config" "$CONFIGS/common-debug.config" "$CONFIGS/$ARCH.config")
+mkdir -p "$OBJ"
+
+kmake() { make -C "$PATCHED" O="$OBJ" CC="$(cc_wrapper)" -j"$JOBS" "$@"; }
+
+# Regenerate .config only when a fragment changed, so warm builds stay warm.
+sum=$(cat "${fragments[@]}" | sha1sum | cut -d' ' -f1)
+if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.fragments" 2>/dev/null)" != "$sum" ]; then
+	msg "configuring $ARCH test kernel (tinyconfig + ${fragments[*]##*/})"
+	run_logged "config-$ARCH" kmake tinyconfig
+	run_logged "config-$ARCH-merge" "$PATCHED/scripts/kconfig/merge_config.sh" \
+		-m -O "$OBJ" "$OBJ/.config" "${fragments[@]}"
+	run_logged "config-$ARCH-olddefconfig" kmake olddefconfig
+	echo "$sum" >"$OBJ/.fragments"
+else
+	run_logged "config-$ARCH-olddefconfig" kmake olddefconfig
+fi
+
+# Every option a fragment asks for must have stuck.
+bad=0
+while IFS= read -r line; do
+	opt=${line%%=*}
+	if [ "${line#*=}" = n ]; then
+		grep -q "^$opt=" "$OBJ/.config" && { echo "  $line did not stick" >&2; bad=1; }
+	else
+		grep -qx "$line" "$OBJ/.config" || { echo "  $line did not stick" >&2; bad=1; }
+	fi
+done < <(grep -h '^CONFIG_' "${fragments[@]}")
+[ $bad = 0 ] || die "the $ARCH kernel config lacks options the fragments ask for"
+
+msg "building $ARCH test kernel (log: $LOGS/kernel-$ARCH.log)"
+run_logged "kernel-$ARCH" kmake all
