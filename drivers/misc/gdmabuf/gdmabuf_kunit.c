@@ -1,11 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests for gdmabuf: the ioctl dispatcher and the control device.
+ * KUnit tests for gdmabuf: the ioctl dispatcher, the control device, the
+ * mapping arithmetic and the buffer paths KUnit can reach.
  */
 
 #include <kunit/test.h>
+#include <linux/align.h>
+#include <linux/errno.h>
+#include <linux/file.h>
+#include <linux/limits.h>
+#include <linux/math.h>
+#include <linux/minmax.h>
 #include <linux/miscdevice.h>
 #include <linux/mman.h>
+#include <linux/overflow.h>
+#include <linux/pgtable.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/gdmabuf.h>
 
@@ -33,7 +44,8 @@ struct gdmabuf_kunit_args_v2 {
 
 static struct gdmabuf_kunit_args gdmabuf_kunit_seen;
 
-static long gdmabuf_kunit_handler(struct file *file, void *kdata)
+static long gdmabuf_kunit_handler(struct file *file, void *kdata,
+				  struct gdmabuf_ioctl_ctx *ctx)
 {
 	struct gdmabuf_kunit_args *args = kdata;
 
@@ -197,7 +209,851 @@ static struct kunit_suite gdmabuf_ioctl_suite = {
 	.test_cases = gdmabuf_ioctl_cases,
 };
 
-kunit_test_suite(gdmabuf_ioctl_suite);
+struct gdmabuf_align_case {
+	const char *desc;
+	unsigned long addr;
+	unsigned long phase;
+	unsigned long expected;
+};
+
+static const struct gdmabuf_align_case gdmabuf_align_cases[] = {
+	{ "aligned, phase 0", 4 * SZ_2M, 0, 4 * SZ_2M },
+	{ "one page above, phase 0", 4 * SZ_2M + PAGE_SIZE, 0, 5 * SZ_2M },
+	{ "one page below, phase 0", 4 * SZ_2M - PAGE_SIZE, 0, 4 * SZ_2M },
+	{ "aligned, phase one page", 4 * SZ_2M, PAGE_SIZE, 4 * SZ_2M + PAGE_SIZE },
+	{ "already in phase", 4 * SZ_2M + SZ_1M, SZ_1M, 4 * SZ_2M + SZ_1M },
+	{ "just past the phase", 4 * SZ_2M + SZ_1M + PAGE_SIZE, SZ_1M, 5 * SZ_2M + SZ_1M },
+	{ "last page of a block", 5 * SZ_2M - PAGE_SIZE, SZ_2M - PAGE_SIZE,
+	  5 * SZ_2M - PAGE_SIZE },
+};
+
+static void gdmabuf_align_case_desc(const struct gdmabuf_align_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(gdmabuf_align, gdmabuf_align_cases, gdmabuf_align_case_desc);
+
+/*
+ * Success: the address is the lowest one at or above the free range's start
+ * that is congruent to the physical address modulo 2 MiB.
+ */
+static void gdmabuf_align_addr_table(struct kunit *test)
+{
+	const struct gdmabuf_align_case *c = test->param_value;
+	unsigned long got = gdmabuf_align_addr(c->addr, c->phase, SZ_2M);
+
+	KUNIT_EXPECT_EQ(test, got, c->expected);
+	KUNIT_EXPECT_EQ(test, got & (SZ_2M - 1), c->phase);
+	KUNIT_EXPECT_GE(test, got, c->addr);
+	KUNIT_EXPECT_LT(test, got - c->addr, SZ_2M);
+}
+
+/*
+ * The mapping arithmetic. Sizes and addresses are written in pages and huge
+ * blocks, so the tables hold for every page size and page table geometry.
+ */
+
+/* A small buffer for the byte range tables. */
+#define GDMABUF_KUNIT_SIZE	(4 * PAGE_SIZE)
+
+struct gdmabuf_range_case {
+	const char *desc;
+	u64 size;
+	u64 offset;
+	u64 len;
+	bool valid;
+};
+
+static const struct gdmabuf_range_case gdmabuf_range_cases[] = {
+	{ "whole buffer", GDMABUF_KUNIT_SIZE, 0, GDMABUF_KUNIT_SIZE, true },
+	{ "first byte", GDMABUF_KUNIT_SIZE, 0, 1, true },
+	{ "last byte", GDMABUF_KUNIT_SIZE, GDMABUF_KUNIT_SIZE - 1, 1, true },
+	{ "last page", GDMABUF_KUNIT_SIZE, GDMABUF_KUNIT_SIZE - PAGE_SIZE,
+	  PAGE_SIZE, true },
+	{ "middle to the end", GDMABUF_KUNIT_SIZE, GDMABUF_KUNIT_SIZE / 2,
+	  GDMABUF_KUNIT_SIZE / 2, true },
+	{ "zero length at the start", GDMABUF_KUNIT_SIZE, 0, 0, false },
+	{ "zero length inside", GDMABUF_KUNIT_SIZE, PAGE_SIZE, 0, false },
+	{ "zero length at the end", GDMABUF_KUNIT_SIZE, GDMABUF_KUNIT_SIZE, 0,
+	  false },
+	{ "len one past the end", GDMABUF_KUNIT_SIZE, 0, GDMABUF_KUNIT_SIZE + 1,
+	  false },
+	{ "len one past the end from the middle", GDMABUF_KUNIT_SIZE,
+	  GDMABUF_KUNIT_SIZE / 2, GDMABUF_KUNIT_SIZE / 2 + 1, false },
+	{ "last byte and one more", GDMABUF_KUNIT_SIZE, GDMABUF_KUNIT_SIZE - 1,
+	  2, false },
+	{ "offset == size", GDMABUF_KUNIT_SIZE, GDMABUF_KUNIT_SIZE, 1, false },
+	{ "offset past size", GDMABUF_KUNIT_SIZE, GDMABUF_KUNIT_SIZE + 1, 1,
+	  false },
+	{ "empty buffer", 0, 0, 1, false },
+	{ "empty buffer, zero length", 0, 0, 0, false },
+	{ "offset U64_MAX", GDMABUF_KUNIT_SIZE, U64_MAX, 1, false },
+	{ "offset U64_MAX, zero length", GDMABUF_KUNIT_SIZE, U64_MAX, 0, false },
+	{ "len U64_MAX", GDMABUF_KUNIT_SIZE, 0, U64_MAX, false },
+	{ "offset + len wraps to 0", GDMABUF_KUNIT_SIZE, 1, U64_MAX, false },
+	{ "offset + len wraps into the buffer", GDMABUF_KUNIT_SIZE, PAGE_SIZE,
+	  U64_MAX - PAGE_SIZE + 2, false },
+	{ "offset and len U64_MAX", GDMABUF_KUNIT_SIZE, U64_MAX, U64_MAX, false },
+	{ "size U64_MAX, whole buffer", U64_MAX, 0, U64_MAX, true },
+	{ "size U64_MAX, last byte", U64_MAX, U64_MAX - 1, 1, true },
+	{ "size U64_MAX, offset U64_MAX", U64_MAX, U64_MAX, 1, false },
+	{ "size U64_MAX, offset + len wraps to 0", U64_MAX, U64_MAX - 1, 2,
+	  false },
+	{ "size U64_MAX, len U64_MAX from 1", U64_MAX, 1, U64_MAX, false },
+};
+
+static void gdmabuf_range_case_desc(const struct gdmabuf_range_case *c,
+				    char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(gdmabuf_range, gdmabuf_range_cases, gdmabuf_range_case_desc);
+
+/* Success: each range is accepted exactly when it is non-empty and inside. */
+static void gdmabuf_range_valid_table(struct kunit *test)
+{
+	const struct gdmabuf_range_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, gdmabuf_range_valid(c->size, c->offset, c->len),
+			c->valid);
+}
+
+/* Values around every edge: 0, a page, half of u64 and U64_MAX. */
+static const u64 gdmabuf_range_values[] = {
+	0, 1, 2, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1, U64_MAX / 2,
+	U64_MAX / 2 + 1, U64_MAX - PAGE_SIZE, U64_MAX - 1, U64_MAX,
+};
+
+/*
+ * Success: for every combination of the edge values as size, offset and
+ * len, the answer matches a check done with check_add_overflow().
+ */
+static void gdmabuf_range_valid_exhaustive(struct kunit *test)
+{
+	unsigned int i, j, k;
+
+	for (i = 0; i < ARRAY_SIZE(gdmabuf_range_values); i++) {
+		for (j = 0; j < ARRAY_SIZE(gdmabuf_range_values); j++) {
+			for (k = 0; k < ARRAY_SIZE(gdmabuf_range_values); k++) {
+				u64 size = gdmabuf_range_values[i];
+				u64 offset = gdmabuf_range_values[j];
+				u64 len = gdmabuf_range_values[k];
+				bool expected;
+				u64 end;
+
+				expected = len && !check_add_overflow(offset, len, &end) &&
+					   end <= size;
+				KUNIT_EXPECT_EQ_MSG(test,
+						    gdmabuf_range_valid(size, offset, len),
+						    expected,
+						    "size %#llx offset %#llx len %#llx",
+						    size, offset, len);
+			}
+		}
+	}
+}
+
+/* One physically contiguous buffer of 1024 pages. */
+static const struct gdmabuf_segment gdmabuf_kunit_contig_segs[] = {
+	{ .pgoff = 0, .pfn = 0x80000, .npages = 1024, .dma_addr = 0xfe000000 },
+};
+
+/*
+ * A scatter-gather buffer of 544 pages: segments of one page, a few pages
+ * and many pages, frames in no particular order, an odd count so that the
+ * binary search meets uneven halves.
+ */
+static const struct gdmabuf_segment gdmabuf_kunit_sg_segs[] = {
+	{ .pgoff = 0, .pfn = 0x1000, .npages = 1, .dma_addr = 0x10000000 },
+	{ .pgoff = 1, .pfn = 0x2003, .npages = 3, .dma_addr = 0x10001000 },
+	{ .pgoff = 4, .pfn = 0x40000, .npages = 512, .dma_addr = 0x20000000 },
+	{ .pgoff = 516, .pfn = 0x1001, .npages = 2, .dma_addr = 0x10004000 },
+	{ .pgoff = 518, .pfn = 0x7fff0, .npages = 16, .dma_addr = 0x30000000 },
+	{ .pgoff = 534, .pfn = 0x3000, .npages = 1, .dma_addr = 0x10006000 },
+	{ .pgoff = 535, .pfn = 0x50000, .npages = 9, .dma_addr = 0x40000000 },
+};
+
+/* What gdmabuf_pgoff_to_pfn() leaves in *pfn and *contig when it fails. */
+#define GDMABUF_KUNIT_UNTOUCHED	0x5a5a5a5aUL
+
+struct gdmabuf_pgoff_case {
+	const char *desc;
+	pgoff_t pgoff;
+	/* segment index or -ERANGE */
+	int index;
+	unsigned long pfn;
+	unsigned long contig;
+};
+
+static const struct gdmabuf_pgoff_case gdmabuf_pgoff_contig_cases[] = {
+	{ "first page", 0, 0, 0x80000, 1024 },
+	{ "second page", 1, 0, 0x80001, 1023 },
+	{ "middle page", 512, 0, 0x80200, 512 },
+	{ "last page", 1023, 0, 0x803ff, 1 },
+	{ "one past the end", 1024, -ERANGE },
+	{ "far past the end", ULONG_MAX, -ERANGE },
+};
+
+static const struct gdmabuf_pgoff_case gdmabuf_pgoff_sg_cases[] = {
+	{ "segment 0, only page", 0, 0, 0x1000, 1 },
+	{ "segment 1, first page", 1, 1, 0x2003, 3 },
+	{ "segment 1, last page", 3, 1, 0x2005, 1 },
+	{ "segment 2, first page", 4, 2, 0x40000, 512 },
+	{ "segment 2, middle page", 260, 2, 0x40100, 256 },
+	{ "segment 2, last page", 515, 2, 0x401ff, 1 },
+	{ "segment 3, first page", 516, 3, 0x1001, 2 },
+	{ "segment 3, last page", 517, 3, 0x1002, 1 },
+	{ "segment 4, first page", 518, 4, 0x7fff0, 16 },
+	{ "segment 4, last page", 533, 4, 0x7ffff, 1 },
+	{ "segment 5, only page", 534, 5, 0x3000, 1 },
+	{ "segment 6, first page", 535, 6, 0x50000, 9 },
+	{ "segment 6, last page", 543, 6, 0x50008, 1 },
+	{ "one past the end", 544, -ERANGE },
+	{ "far past the end", ULONG_MAX, -ERANGE },
+};
+
+static void gdmabuf_pgoff_case_desc(const struct gdmabuf_pgoff_case *c,
+				    char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(gdmabuf_pgoff_contig, gdmabuf_pgoff_contig_cases,
+		  gdmabuf_pgoff_case_desc);
+KUNIT_ARRAY_PARAM(gdmabuf_pgoff_sg, gdmabuf_pgoff_sg_cases,
+		  gdmabuf_pgoff_case_desc);
+
+static void gdmabuf_pgoff_check(struct kunit *test,
+				const struct gdmabuf_segment *segs,
+				unsigned int nsegs)
+{
+	const struct gdmabuf_pgoff_case *c = test->param_value;
+	unsigned long pfn = GDMABUF_KUNIT_UNTOUCHED;
+	unsigned long contig = GDMABUF_KUNIT_UNTOUCHED;
+
+	KUNIT_ASSERT_EQ(test, gdmabuf_pgoff_to_pfn(segs, nsegs, c->pgoff, &pfn,
+						   &contig), c->index);
+	if (c->index < 0) {
+		KUNIT_EXPECT_EQ(test, pfn, GDMABUF_KUNIT_UNTOUCHED);
+		KUNIT_EXPECT_EQ(test, contig, GDMABUF_KUNIT_UNTOUCHED);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, pfn, c->pfn);
+	KUNIT_EXPECT_EQ(test, contig, c->contig);
+}
+
+/*
+ * Success: in a one-segment buffer every page maps to the matching frame
+ * with the rest of the buffer contiguous, and pages past the end give
+ * -ERANGE and leave the outputs alone.
+ */
+static void gdmabuf_pgoff_to_pfn_contiguous(struct kunit *test)
+{
+	gdmabuf_pgoff_check(test, gdmabuf_kunit_contig_segs,
+			    ARRAY_SIZE(gdmabuf_kunit_contig_segs));
+}
+
+/*
+ * Success: the first and last page of every segment map to the right
+ * segment, frame and remaining length; pages past the end give -ERANGE.
+ */
+static void gdmabuf_pgoff_to_pfn_scatter_gather(struct kunit *test)
+{
+	gdmabuf_pgoff_check(test, gdmabuf_kunit_sg_segs,
+			    ARRAY_SIZE(gdmabuf_kunit_sg_segs));
+}
+
+/* Success: a table without segments holds no page, with or without a base. */
+static void gdmabuf_pgoff_to_pfn_empty(struct kunit *test)
+{
+	static const pgoff_t pgoffs[] = { 0, 1, ULONG_MAX };
+	unsigned long pfn = GDMABUF_KUNIT_UNTOUCHED;
+	unsigned long contig = GDMABUF_KUNIT_UNTOUCHED;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pgoffs); i++) {
+		KUNIT_EXPECT_EQ(test, gdmabuf_pgoff_to_pfn(NULL, 0, pgoffs[i],
+							   &pfn, &contig),
+				-ERANGE);
+		KUNIT_EXPECT_EQ(test, gdmabuf_pgoff_to_pfn(gdmabuf_kunit_sg_segs, 0,
+							   pgoffs[i], &pfn, &contig),
+				-ERANGE);
+	}
+	KUNIT_EXPECT_EQ(test, pfn, GDMABUF_KUNIT_UNTOUCHED);
+	KUNIT_EXPECT_EQ(test, contig, GDMABUF_KUNIT_UNTOUCHED);
+}
+
+/*
+ * Success: for every table made of the first n scatter-gather segments
+ * (n = 0 to all of them) and every page up to one past the end, the binary
+ * search agrees with a linear scan.
+ */
+static void gdmabuf_pgoff_to_pfn_every_page(struct kunit *test)
+{
+	const struct gdmabuf_segment *segs = gdmabuf_kunit_sg_segs;
+	unsigned int n, i;
+	pgoff_t end = 0;
+
+	/* The table itself must be what the helper expects. */
+	for (i = 0; i < ARRAY_SIZE(gdmabuf_kunit_sg_segs); i++) {
+		KUNIT_ASSERT_EQ(test, segs[i].pgoff, end);
+		KUNIT_ASSERT_GT(test, segs[i].npages, 0);
+		end += segs[i].npages;
+	}
+
+	for (n = 0; n <= ARRAY_SIZE(gdmabuf_kunit_sg_segs); n++) {
+		pgoff_t npages = n ? segs[n - 1].pgoff + segs[n - 1].npages : 0;
+		pgoff_t pgoff;
+
+		for (pgoff = 0; pgoff <= npages; pgoff++) {
+			unsigned long pfn = GDMABUF_KUNIT_UNTOUCHED;
+			unsigned long contig = GDMABUF_KUNIT_UNTOUCHED;
+			unsigned long skip;
+			int index = -ERANGE;
+			int ret;
+
+			for (i = 0; i < n; i++) {
+				if (pgoff - segs[i].pgoff < segs[i].npages)
+					index = i;
+			}
+
+			ret = gdmabuf_pgoff_to_pfn(segs, n, pgoff, &pfn, &contig);
+			KUNIT_ASSERT_EQ_MSG(test, ret, index, "%u segments, page %lu",
+					    n, pgoff);
+			if (index < 0)
+				continue;
+			skip = pgoff - segs[index].pgoff;
+			KUNIT_ASSERT_EQ_MSG(test, pfn, segs[index].pfn + skip,
+					    "%u segments, page %lu", n, pgoff);
+			KUNIT_ASSERT_EQ_MSG(test, contig, segs[index].npages - skip,
+					    "%u segments, page %lu", n, pgoff);
+		}
+	}
+}
+
+/*
+ * A position in a huge fault table: whole blocks of 2^order pages, half
+ * blocks, pages and (for addresses only) bytes, added up.
+ */
+struct gdmabuf_huge_delta {
+	int blocks;
+	int halves;
+	int pages;
+	int bytes;
+};
+
+/*
+ * Each row changes the case that just fits: a VMA that is exactly one
+ * aligned block, the fault at its first byte, an aligned first frame and
+ * exactly one block of contiguous pages. Each field is a change from that.
+ */
+struct gdmabuf_huge_case {
+	const char *desc;
+	struct gdmabuf_huge_delta addr;
+	struct gdmabuf_huge_delta start;
+	struct gdmabuf_huge_delta end;
+	struct gdmabuf_huge_delta pfn;
+	struct gdmabuf_huge_delta contig;
+	bool fits;
+};
+
+static const struct gdmabuf_huge_case gdmabuf_huge_cases[] = {
+	{ .desc = "VMA is the block, addr at its start", .fits = true },
+	{ .desc = "VMA is the block, addr at its last byte",
+	  .addr = { .blocks = 1, .bytes = -1 }, .fits = true },
+	{ .desc = "VMA is the block, addr in the middle",
+	  .addr = { .halves = 1, .bytes = 8 }, .fits = true },
+	{ .desc = "VMA a page larger on both sides",
+	  .addr = { .halves = 1 }, .start = { .pages = -1 },
+	  .end = { .pages = 1 }, .fits = true },
+	{ .desc = "VMA a block larger on both sides",
+	  .addr = { .halves = 1 }, .start = { .blocks = -1 },
+	  .end = { .blocks = 1 }, .fits = true },
+	{ .desc = "block starts a page before vm_start",
+	  .addr = { .halves = 1 }, .start = { .pages = 1 },
+	  .end = { .blocks = 1 } },
+	{ .desc = "block starts half a block before vm_start",
+	  .addr = { .halves = 1, .pages = 1 }, .start = { .halves = 1 },
+	  .end = { .blocks = 1 } },
+	{ .desc = "block ends a page after vm_end",
+	  .addr = { .halves = 1 }, .end = { .pages = -1 } },
+	{ .desc = "block ends half a block after vm_end",
+	  .start = { .blocks = -1 }, .end = { .halves = -1 } },
+	{ .desc = "VMA inside the block",
+	  .addr = { .halves = 1 }, .start = { .pages = 1 },
+	  .end = { .pages = -1 } },
+	{ .desc = "first block of a VMA ending a page into the next",
+	  .addr = { .blocks = 1, .bytes = -1 }, .end = { .pages = 1 },
+	  .fits = true },
+	{ .desc = "second block of a VMA ending a page into it",
+	  .addr = { .blocks = 1 }, .end = { .pages = 1 } },
+	{ .desc = "second block of a VMA ending a page before its end",
+	  .addr = { .blocks = 1, .halves = 1 },
+	  .end = { .blocks = 1, .pages = -1 } },
+	{ .desc = "addr a page before vm_start", .addr = { .pages = -1 } },
+	{ .desc = "addr at vm_end", .addr = { .blocks = 1 } },
+	{ .desc = "pfn misaligned by one page up",
+	  .addr = { .halves = 1 }, .pfn = { .pages = 1 } },
+	{ .desc = "pfn misaligned by one page down",
+	  .addr = { .halves = 1 }, .pfn = { .pages = -1 } },
+	{ .desc = "pfn aligned to half a block only",
+	  .addr = { .halves = 1 }, .pfn = { .halves = 1 } },
+	{ .desc = "pfn aligned to another block",
+	  .addr = { .halves = 1 }, .pfn = { .blocks = 3 }, .fits = true },
+	{ .desc = "contig one page short",
+	  .addr = { .halves = 1 }, .contig = { .pages = -1 } },
+	{ .desc = "contig half a block short",
+	  .addr = { .halves = 1 }, .contig = { .halves = -1 } },
+	{ .desc = "contig zero", .addr = { .halves = 1 }, .contig = { .blocks = -1 } },
+	{ .desc = "contig one page more",
+	  .addr = { .halves = 1 }, .contig = { .pages = 1 }, .fits = true },
+	{ .desc = "contig many blocks",
+	  .addr = { .halves = 1 }, .contig = { .blocks = 7 }, .fits = true },
+	{ .desc = "fits but for the pfn and contig",
+	  .addr = { .halves = 1 }, .start = { .blocks = -1 },
+	  .end = { .blocks = 1 }, .pfn = { .pages = 1 },
+	  .contig = { .pages = -1 } },
+};
+
+static void gdmabuf_huge_case_desc(const struct gdmabuf_huge_case *c,
+				   char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(gdmabuf_huge, gdmabuf_huge_cases, gdmabuf_huge_case_desc);
+
+/* @d in pages (bytes left out) for blocks of 2^@order pages. */
+static long gdmabuf_huge_delta_pages(const struct gdmabuf_huge_delta *d,
+				     unsigned int order)
+{
+	long npages = 1L << order;
+
+	return d->blocks * npages + d->halves * (npages / 2) + d->pages;
+}
+
+/* @d in bytes for blocks of 2^@order pages. */
+static long gdmabuf_huge_delta_bytes(const struct gdmabuf_huge_delta *d,
+				     unsigned int order)
+{
+	return gdmabuf_huge_delta_pages(d, order) * (long)PAGE_SIZE + d->bytes;
+}
+
+static void gdmabuf_huge_check(struct kunit *test, unsigned int order)
+{
+	const struct gdmabuf_huge_case *c = test->param_value;
+	unsigned long npages = 1UL << order;
+	unsigned long size = PAGE_SIZE << order;
+	/* Far enough from 0 that a VMA a block below still fits. */
+	unsigned long base = 4 * size;
+	unsigned long base_pfn = 16 * npages;
+
+	KUNIT_EXPECT_EQ(test,
+			gdmabuf_huge_fits(base + gdmabuf_huge_delta_bytes(&c->addr, order),
+					  base + gdmabuf_huge_delta_bytes(&c->start, order),
+					  base + size + gdmabuf_huge_delta_bytes(&c->end, order),
+					  base_pfn + gdmabuf_huge_delta_pages(&c->pfn, order),
+					  npages + gdmabuf_huge_delta_pages(&c->contig, order),
+					  order),
+			c->fits);
+}
+
+/*
+ * Success: a PMD mapping is allowed exactly when its block is inside the
+ * VMA, its first frame is PMD-aligned and contig covers it.
+ */
+static void gdmabuf_huge_fits_pmd(struct kunit *test)
+{
+	gdmabuf_huge_check(test, PMD_ORDER);
+}
+
+#ifdef CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD
+/*
+ * Success: a PUD mapping is allowed exactly when its block is inside the
+ * VMA, its first frame is PUD-aligned and contig covers it.
+ */
+static void gdmabuf_huge_fits_pud(struct kunit *test)
+{
+	gdmabuf_huge_check(test, PUD_ORDER);
+}
+#else
+/* Success: skipped, the architecture has no PUD-sized mappings. */
+static void gdmabuf_huge_fits_pud(struct kunit *test)
+{
+	kunit_skip(test, "no PUD-sized mappings on this architecture");
+}
+#endif
+
+/*
+ * Success: order 0 needs only addr inside the VMA and one page; orders whose
+ * block would not fit in an unsigned long never fit; a block at the top of
+ * the address space is checked without wrapping.
+ */
+static void gdmabuf_huge_fits_limits(struct kunit *test)
+{
+	unsigned long size = PAGE_SIZE << PMD_ORDER;
+	unsigned long top = ULONG_MAX & PAGE_MASK;
+	unsigned int order = BITS_PER_LONG - PAGE_SHIFT;
+
+	/* Order 0: any frame, any address inside the VMA. */
+	KUNIT_EXPECT_TRUE(test, gdmabuf_huge_fits(0x10000, 0x10000,
+						  0x10000 + PAGE_SIZE, 3, 1, 0));
+	KUNIT_EXPECT_TRUE(test, gdmabuf_huge_fits(0x10000 + PAGE_SIZE - 1, 0x10000,
+						  0x10000 + PAGE_SIZE, 3, 1, 0));
+	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0x10000, 0x10000,
+						   0x10000 + PAGE_SIZE, 3, 0, 0));
+	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0x10000 + PAGE_SIZE, 0x10000,
+						   0x10000 + PAGE_SIZE, 3, 1, 0));
+	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0x10000 - 1, 0x10000,
+						   0x10000 + PAGE_SIZE, 3, 1, 0));
+
+	/* A block as large as the address space, or larger. */
+	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0, 0, ULONG_MAX, 0,
+						   ULONG_MAX, order));
+	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0, 0, ULONG_MAX, 0,
+						   ULONG_MAX, order + 1));
+	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0, 0, ULONG_MAX, 0,
+						   ULONG_MAX, UINT_MAX));
+
+	/* The last block of the address space, with vm_end a page short... */
+	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(top, -size, top, 0,
+						   1UL << PMD_ORDER, PMD_ORDER));
+	/* ...and the block below it, which ends exactly at vm_end. */
+	KUNIT_EXPECT_TRUE(test, gdmabuf_huge_fits(-size - 1, -2 * size, -size, 0,
+						  1UL << PMD_ORDER, PMD_ORDER));
+	/* A VMA above the block the address falls in. */
+	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(top, top, ULONG_MAX, 0,
+						   1UL << PMD_ORDER, PMD_ORDER));
+}
+
+/*
+ * Success: for VMAs starting and ending at page offsets 0, 1, half, -1 and
+ * one block from the block boundaries, every page of the VMA gets a PMD
+ * mapping exactly when its aligned block lies inside the VMA.
+ */
+static void gdmabuf_huge_fits_every_address(struct kunit *test)
+{
+	unsigned long npages = 1UL << PMD_ORDER;
+	unsigned long size = PAGE_SIZE << PMD_ORDER;
+	unsigned long base = 4 * size;
+	const unsigned long edges[] = { 0, 1, npages / 2, npages - 1, npages };
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(edges); i++) {
+		for (j = 0; j < ARRAY_SIZE(edges); j++) {
+			unsigned long vm_start = base + edges[i] * PAGE_SIZE;
+			unsigned long vm_end = base + 3 * size - edges[j] * PAGE_SIZE;
+			unsigned long addr;
+
+			for (addr = vm_start; addr < vm_end; addr += PAGE_SIZE) {
+				unsigned long haddr = ALIGN_DOWN(addr, size);
+				bool expected = haddr >= vm_start &&
+						haddr + size <= vm_end;
+
+				KUNIT_ASSERT_EQ_MSG(test,
+						    gdmabuf_huge_fits(addr, vm_start, vm_end,
+								      16 * npages, npages,
+								      PMD_ORDER),
+						    expected,
+						    "VMA [%#lx, %#lx) addr %#lx",
+						    vm_start, vm_end, addr);
+			}
+		}
+	}
+}
+
+struct gdmabuf_sync_case {
+	const char *desc;
+	u64 offset;
+	u64 len;
+	u64 size;
+	unsigned int align;
+	u64 start;
+	u64 end;
+};
+
+static const struct gdmabuf_sync_case gdmabuf_sync_cases[] = {
+	{ "64: aligned start and end", 64, 128, GDMABUF_KUNIT_SIZE, 64, 64, 192 },
+	{ "64: whole buffer", 0, GDMABUF_KUNIT_SIZE, GDMABUF_KUNIT_SIZE, 64, 0,
+	  GDMABUF_KUNIT_SIZE },
+	{ "64: unaligned start", 65, 63, GDMABUF_KUNIT_SIZE, 64, 64, 128 },
+	{ "64: unaligned end", 64, 65, GDMABUF_KUNIT_SIZE, 64, 64, 192 },
+	{ "64: unaligned start and end", 100, 100, GDMABUF_KUNIT_SIZE, 64, 64,
+	  256 },
+	{ "64: first byte", 0, 1, GDMABUF_KUNIT_SIZE, 64, 0, 64 },
+	{ "64: last byte of a line", 127, 1, GDMABUF_KUNIT_SIZE, 64, 64, 128 },
+	{ "64: first byte of a line", 128, 1, GDMABUF_KUNIT_SIZE, 64, 128, 192 },
+	{ "64: last byte", GDMABUF_KUNIT_SIZE - 1, 1, GDMABUF_KUNIT_SIZE, 64,
+	  GDMABUF_KUNIT_SIZE - 64, GDMABUF_KUNIT_SIZE },
+	{ "64: across a page boundary", PAGE_SIZE - 10, 20, GDMABUF_KUNIT_SIZE,
+	  64, PAGE_SIZE - 64, PAGE_SIZE + 64 },
+	{ "64: end clamped to an unaligned size", 900, 100, 1000, 64, 896, 1000 },
+	{ "64: last byte of an unaligned size", 999, 1, 1000, 64, 960, 1000 },
+	{ "64: end clamped to U64_MAX", U64_MAX - 10, 10, U64_MAX, 64,
+	  U64_MAX - 63, U64_MAX },
+	{ "128: aligned start and end", 128, 256, GDMABUF_KUNIT_SIZE, 128, 128,
+	  384 },
+	{ "128: start and end aligned to 64 only", 64, 128, GDMABUF_KUNIT_SIZE,
+	  128, 0, 256 },
+	{ "128: unaligned start", 129, 127, GDMABUF_KUNIT_SIZE, 128, 128, 256 },
+	{ "128: unaligned end", 128, 129, GDMABUF_KUNIT_SIZE, 128, 128, 384 },
+	{ "128: unaligned start and end", 100, 100, GDMABUF_KUNIT_SIZE, 128, 0,
+	  256 },
+	{ "128: last byte of a line", 127, 1, GDMABUF_KUNIT_SIZE, 128, 0, 128 },
+	{ "128: last byte", GDMABUF_KUNIT_SIZE - 1, 1, GDMABUF_KUNIT_SIZE, 128,
+	  GDMABUF_KUNIT_SIZE - 128, GDMABUF_KUNIT_SIZE },
+	{ "128: end clamped to a size aligned to 64 only", PAGE_SIZE + 1, 1,
+	  PAGE_SIZE + 64, 128, PAGE_SIZE, PAGE_SIZE + 64 },
+	{ "128: end clamped to an unaligned size", 900, 100, 1000, 128, 896,
+	  1000 },
+	{ "128: end below U64_MAX not clamped", U64_MAX - 200, 10, U64_MAX, 128,
+	  U64_MAX - 255, U64_MAX - 127 },
+	{ "128: end clamped to U64_MAX", U64_MAX - 1, 1, U64_MAX, 128,
+	  U64_MAX - 127, U64_MAX },
+	{ "1: nothing widened", 100, 100, GDMABUF_KUNIT_SIZE, 1, 100, 200 },
+	{ "0: taken as 1", 100, 100, GDMABUF_KUNIT_SIZE, 0, 100, 200 },
+	{ "page: widened to whole pages", PAGE_SIZE + 100, 100,
+	  GDMABUF_KUNIT_SIZE, PAGE_SIZE, PAGE_SIZE, 2 * PAGE_SIZE },
+};
+
+static void gdmabuf_sync_case_desc(const struct gdmabuf_sync_case *c,
+				   char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(gdmabuf_sync, gdmabuf_sync_cases, gdmabuf_sync_case_desc);
+
+/* Success: start and end are the expected aligned, clamped bounds. */
+static void gdmabuf_sync_range_align_table(struct kunit *test)
+{
+	const struct gdmabuf_sync_case *c = test->param_value;
+	u64 start, end;
+
+	KUNIT_ASSERT_TRUE(test, gdmabuf_range_valid(c->size, c->offset, c->len));
+	gdmabuf_sync_range_align(c->offset, c->len, c->size, c->align, &start,
+				 &end);
+	KUNIT_EXPECT_EQ(test, start, c->start);
+	KUNIT_EXPECT_EQ(test, end, c->end);
+}
+
+/*
+ * Success: for every power of two up to 256, two buffer sizes (a multiple
+ * of every such alignment and one that is not) and every valid range,
+ * start and end match round_down() and round_up() clamped to the size.
+ */
+static void gdmabuf_sync_range_align_exhaustive(struct kunit *test)
+{
+	static const u64 sizes[] = { 256, 250 };
+	unsigned int align, i;
+
+	for (align = 1; align <= 256; align *= 2) {
+		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+			u64 size = sizes[i];
+			u64 offset, len;
+
+			for (offset = 0; offset < size; offset++) {
+				for (len = 1; len <= size - offset; len++) {
+					u64 exp_start = round_down(offset, (u64)align);
+					u64 exp_end = min(round_up(offset + len, (u64)align),
+							  size);
+					u64 start, end;
+
+					gdmabuf_sync_range_align(offset, len, size, align,
+								 &start, &end);
+					if (start == exp_start && end == exp_end)
+						continue;
+					KUNIT_FAIL(test,
+						   "align %u size %llu [%llu, +%llu): got [%llu, %llu), expected [%llu, %llu)",
+						   align, size, offset, len, start, end,
+						   exp_start, exp_end);
+					return;
+				}
+			}
+		}
+	}
+}
+
+/* Success: a range past the end, though a caller bug, never syncs past it. */
+static void gdmabuf_sync_range_align_unchecked(struct kunit *test)
+{
+	u64 start, end;
+
+	gdmabuf_sync_range_align(PAGE_SIZE, 2 * PAGE_SIZE, PAGE_SIZE, 64,
+				 &start, &end);
+	KUNIT_EXPECT_EQ(test, start, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, end, PAGE_SIZE);
+	gdmabuf_sync_range_align(1, U64_MAX, PAGE_SIZE, 64, &start, &end);
+	KUNIT_EXPECT_EQ(test, start, 0);
+	KUNIT_EXPECT_EQ(test, end, PAGE_SIZE);
+}
+
+static struct kunit_case gdmabuf_mapping_cases[] = {
+	KUNIT_CASE_PARAM(gdmabuf_align_addr_table, gdmabuf_align_gen_params),
+	KUNIT_CASE_PARAM(gdmabuf_range_valid_table, gdmabuf_range_gen_params),
+	KUNIT_CASE(gdmabuf_range_valid_exhaustive),
+	KUNIT_CASE_PARAM(gdmabuf_pgoff_to_pfn_contiguous,
+			 gdmabuf_pgoff_contig_gen_params),
+	KUNIT_CASE_PARAM(gdmabuf_pgoff_to_pfn_scatter_gather,
+			 gdmabuf_pgoff_sg_gen_params),
+	KUNIT_CASE(gdmabuf_pgoff_to_pfn_empty),
+	KUNIT_CASE(gdmabuf_pgoff_to_pfn_every_page),
+	KUNIT_CASE_PARAM(gdmabuf_huge_fits_pmd, gdmabuf_huge_gen_params),
+#ifdef CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD
+	KUNIT_CASE_PARAM(gdmabuf_huge_fits_pud, gdmabuf_huge_gen_params),
+#else
+	KUNIT_CASE(gdmabuf_huge_fits_pud),
+#endif
+	KUNIT_CASE(gdmabuf_huge_fits_limits),
+	KUNIT_CASE(gdmabuf_huge_fits_every_address),
+	KUNIT_CASE_PARAM(gdmabuf_sync_range_align_table, gdmabuf_sync_gen_params),
+	KUNIT_CASE(gdmabuf_sync_range_align_exhaustive),
+	KUNIT_CASE(gdmabuf_sync_range_align_unchecked),
+	{}
+};
+
+static struct kunit_suite gdmabuf_mapping_suite = {
+	.name = "gdmabuf_mapping",
+	.test_cases = gdmabuf_mapping_cases,
+};
+
+struct gdmabuf_kind {
+	const char *desc;
+	u32 mem_type;
+	u32 layout;
+};
+
+static const struct gdmabuf_kind gdmabuf_kinds[] = {
+	{ "cached, contiguous", GDMABUF_MEM_CACHED, GDMABUF_LAYOUT_CONTIGUOUS },
+	{ "cached, scatter-gather", GDMABUF_MEM_CACHED, GDMABUF_LAYOUT_SCATTER_GATHER },
+	{ "coherent", GDMABUF_MEM_COHERENT, GDMABUF_LAYOUT_CONTIGUOUS },
+	{ "write-combine", GDMABUF_MEM_WRITE_COMBINE, GDMABUF_LAYOUT_CONTIGUOUS },
+};
+
+static void gdmabuf_kind_desc(const struct gdmabuf_kind *k, char *desc)
+{
+	strscpy(desc, k->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(gdmabuf_kind, gdmabuf_kinds, gdmabuf_kind_desc);
+
+#define GDMABUF_KUNIT_BUF_SIZE	(SZ_2M + 3 * PAGE_SIZE)
+
+static void gdmabuf_kunit_put(void *buf)
+{
+	gdmabuf_buffer_put(buf);
+}
+
+static struct gdmabuf_buffer *gdmabuf_kunit_create(struct kunit *test,
+						   const struct gdmabuf_kind *k)
+{
+	struct gdmabuf_buffer *buf;
+
+	buf = gdmabuf_buffer_create(gdmabuf_default_device(), GDMABUF_KUNIT_BUF_SIZE,
+				    k->mem_type, k->layout);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_put, buf), 0);
+	return buf;
+}
+
+/*
+ * Success: a buffer of each type and layout is allocated, its segments
+ * cover it exactly and in order, and it is freed without a leak.
+ */
+static void gdmabuf_buffer_create_kinds(struct kunit *test)
+{
+	const struct gdmabuf_kind *k = test->param_value;
+	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, k);
+	unsigned long pages = 0;
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, buf->size, GDMABUF_KUNIT_BUF_SIZE);
+	KUNIT_EXPECT_NE(test, buf->id, 0);
+	if (k->layout == GDMABUF_LAYOUT_CONTIGUOUS)
+		KUNIT_EXPECT_EQ(test, buf->nsegs, 1);
+	else
+		KUNIT_EXPECT_GE(test, buf->nsegs, 2);
+	for (i = 0; i < buf->nsegs; i++) {
+		KUNIT_EXPECT_EQ(test, buf->segs[i].pgoff, pages);
+		KUNIT_EXPECT_NE(test, buf->segs[i].npages, 0);
+		pages += buf->segs[i].npages;
+	}
+	KUNIT_EXPECT_EQ(test, pages, GDMABUF_KUNIT_BUF_SIZE >> PAGE_SHIFT);
+	if (buf->coherent)
+		KUNIT_EXPECT_EQ(test, buf->cpu_mapping, GDMABUF_CPU_CACHED);
+}
+
+/*
+ * Success: a buffer mapped with vm_mmap() through its file reads as zeros,
+ * keeps what is written through the mapping, and the mapping is counted.
+ */
+static void gdmabuf_buffer_mmap_kinds(struct kunit *test)
+{
+	const struct gdmabuf_kind *k = test->param_value;
+	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, k);
+	unsigned long uaddr, last = GDMABUF_KUNIT_BUF_SIZE - sizeof(u64);
+	struct file *file;
+	u64 val = 1;
+
+	/* The file owns the buffer from here on. */
+	kref_get(&buf->ref);
+	file = gdmabuf_buffer_file(buf, O_RDWR);
+	if (IS_ERR(file))
+		gdmabuf_buffer_put(buf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, file);
+
+	uaddr = kunit_vm_mmap(test, file, 0, GDMABUF_KUNIT_BUF_SIZE,
+			      PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	fput(file);
+	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "vm_mmap of the buffer failed");
+	KUNIT_EXPECT_EQ(test, atomic_read(&buf->mappings), 1);
+
+	KUNIT_ASSERT_EQ(test, get_user(val, (u64 __user *)(uaddr + last)), 0);
+	KUNIT_EXPECT_EQ(test, val, 0);
+	KUNIT_ASSERT_EQ(test, put_user(0x67646d6162756621ULL,
+				       (u64 __user *)(uaddr + last)), 0);
+	KUNIT_ASSERT_EQ(test, get_user(val, (u64 __user *)(uaddr + last)), 0);
+	KUNIT_EXPECT_EQ(test, val, 0x67646d6162756621ULL);
+}
+
+/* Success: sync accepts valid ranges and flags and refuses the rest. */
+static void gdmabuf_buffer_sync_kinds(struct kunit *test)
+{
+	const struct gdmabuf_kind *k = test->param_value;
+	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, k);
+	u64 size = buf->size;
+
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size, GDMABUF_SYNC_RW), 0);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size,
+						  GDMABUF_SYNC_RW | GDMABUF_SYNC_END), 0);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 1, 1, GDMABUF_SYNC_READ), 0);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, size - 1, 1,
+						  GDMABUF_SYNC_WRITE | GDMABUF_SYNC_END), 0);
+	/* across the first scatter-gather segment boundary */
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, SZ_2M - 8, 16,
+						  GDMABUF_SYNC_WRITE | GDMABUF_SYNC_END), 0);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, 0, GDMABUF_SYNC_RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, size, 1, GDMABUF_SYNC_RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 1, U64_MAX, GDMABUF_SYNC_RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size, GDMABUF_SYNC_END), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size, 1U << 3), -EINVAL);
+}
+
+static struct kunit_case gdmabuf_buffer_cases[] = {
+	KUNIT_CASE_PARAM(gdmabuf_buffer_create_kinds, gdmabuf_kind_gen_params),
+	KUNIT_CASE_PARAM(gdmabuf_buffer_mmap_kinds, gdmabuf_kind_gen_params),
+	KUNIT_CASE_PARAM(gdmabuf_buffer_sync_kinds, gdmabuf_kind_gen_params),
+	{}
+};
+
+static struct kunit_suite gdmabuf_buffer_suite = {
+	.name = "gdmabuf_buffer",
+	.test_cases = gdmabuf_buffer_cases,
+};
+
+kunit_test_suites(&gdmabuf_ioctl_suite, &gdmabuf_mapping_suite, &gdmabuf_buffer_suite);
 
 MODULE_DESCRIPTION("KUnit tests for gdmabuf");
 MODULE_LICENSE("GPL");

@@ -2,16 +2,31 @@
 /*
  * gdmabuf: generic, mmap-able DMA buffers for userspace.
  *
- * This file holds the module and the control device /dev/gdmabuf, which is
- * root-only, and the table-driven ioctl dispatch shared by every gdmabuf
- * file. Commands are described in include/uapi/linux/gdmabuf.h.
+ * Userspace allocates a buffer on the root-only control device and gets a
+ * buffer fd back (w/o error handling):
+ *
+ *     struct gdmabuf_alloc alloc = { .size = size, .fd_flags = O_RDWR };
+ *     ctl = open("/dev/gdmabuf", O_RDWR);
+ *     ioctl(ctl, GDMABUF_IOCTL_ALLOC, &alloc);
+ *     p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd, 0);
+ *
+ * This file holds the module, its limits, the control device, the device
+ * buffers are allocated for, the ioctl dispatch and debugfs.
  */
 
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/nospec.h>
+#include <linux/overflow.h>
+#include <linux/platform_device.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <kunit/visibility.h>
@@ -19,16 +34,79 @@
 
 #include "gdmabuf.h"
 
+static unsigned long max_buffer_size;
+module_param(max_buffer_size, ulong, 0644);
+MODULE_PARM_DESC(max_buffer_size,
+		 "Largest buffer in bytes, 0 for half of RAM (default 0)");
+
+static unsigned long max_total_size;
+module_param(max_total_size, ulong, 0644);
+MODULE_PARM_DESC(max_total_size,
+		 "Most bytes in all buffers together, 0 for half of RAM (default 0)");
+
+static unsigned int dma_bits = 64;
+module_param(dma_bits, uint, 0444);
+MODULE_PARM_DESC(dma_bits, "DMA mask width of gdmabuf's own device (default 64)");
+
+/* Protects gdmabuf_buffers, gdmabuf_total_size and gdmabuf_next_id. */
+DEFINE_MUTEX(gdmabuf_lock);
+LIST_HEAD(gdmabuf_buffers);
+static u64 gdmabuf_total_size;
+static u64 gdmabuf_next_id = 1;
+
+static struct platform_device *gdmabuf_pdev;
+static struct dentry *gdmabuf_debugfs;
+
+static u64 gdmabuf_limit(unsigned long param)
+{
+	return param ? param : (u64)totalram_pages() << (PAGE_SHIFT - 1);
+}
+
+/* Reserve @size bytes of the total limit before allocating them. */
+int gdmabuf_charge(u64 size)
+{
+	u64 total;
+
+	guard(mutex)(&gdmabuf_lock);
+	if (check_add_overflow(gdmabuf_total_size, size, &total) ||
+	    total > gdmabuf_limit(max_total_size))
+		return -ENOMEM;
+	gdmabuf_total_size = total;
+	return 0;
+}
+
+void gdmabuf_uncharge(u64 size)
+{
+	guard(mutex)(&gdmabuf_lock);
+	gdmabuf_total_size -= size;
+}
+
+/* List a fully allocated buffer, giving it its id. */
+void gdmabuf_list_add(struct gdmabuf_buffer *buf)
+{
+	guard(mutex)(&gdmabuf_lock);
+	buf->id = gdmabuf_next_id++;
+	list_add_tail(&buf->node, &gdmabuf_buffers);
+}
+
+void gdmabuf_list_del(struct gdmabuf_buffer *buf)
+{
+	guard(mutex)(&gdmabuf_lock);
+	list_del(&buf->node);
+}
+
 /*
  * Look @cmd up in @descs, copy its struct in (zero-extending older, shorter
  * structs and refusing unknown non-zero tails of newer ones), run the
- * handler and copy back as much as the caller passed.
+ * handler and copy back as much as the caller passed. A new fd is
+ * installed only once that copy succeeded.
  */
-VISIBLE_IF_KUNIT long gdmabuf_ioctl_dispatch(const struct gdmabuf_ioctl_desc *descs,
-					     size_t count, struct file *file,
-					     unsigned int cmd, unsigned long arg)
+long gdmabuf_ioctl_dispatch(const struct gdmabuf_ioctl_desc *descs,
+			    size_t count, struct file *file,
+			    unsigned int cmd, unsigned long arg)
 {
 	u64 kdata[GDMABUF_IOCTL_MAX_SIZE / sizeof(u64)];
+	struct gdmabuf_ioctl_ctx ctx = { .new_fd = -1 };
 	const struct gdmabuf_ioctl_desc *desc;
 	void __user *uarg = (void __user *)arg;
 	unsigned int usize, ksize;
@@ -54,21 +132,84 @@ VISIBLE_IF_KUNIT long gdmabuf_ioctl_dispatch(const struct gdmabuf_ioctl_desc *de
 		memset(kdata, 0, ksize);
 	}
 
-	ret = desc->handler(file, kdata);
+	ret = desc->handler(file, kdata, &ctx);
 	if (ret < 0)
 		return ret;
 
 	if ((_IOC_DIR(cmd) & _IOC_READ) &&
-	    copy_to_user(uarg, kdata, min(usize, ksize)))
+	    copy_to_user(uarg, kdata, min(usize, ksize))) {
+		if (ctx.new_file) {
+			put_unused_fd(ctx.new_fd);
+			fput(ctx.new_file);
+		}
 		return -EFAULT;
-
+	}
+	if (ctx.new_file)
+		fd_install(ctx.new_fd, ctx.new_file);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_ioctl_dispatch);
 
+#define GDMABUF_FD_FLAGS	(O_ACCMODE | O_CLOEXEC)
+
+static long gdmabuf_ctl_ioctl_alloc(struct file *file, void *kdata,
+				    struct gdmabuf_ioctl_ctx *ctx)
+{
+	struct gdmabuf_alloc *args = kdata;
+	struct gdmabuf_buffer *buf;
+	struct file *bfile;
+	u32 accmode;
+	u64 size;
+	int fd;
+
+	accmode = args->fd_flags & O_ACCMODE;
+	if (args->flags || args->reserved || args->fd ||
+	    args->fd_flags & ~GDMABUF_FD_FLAGS ||
+	    (accmode != O_RDWR && accmode != O_RDONLY) ||
+	    args->mem_type > GDMABUF_MEM_WRITE_COMBINE ||
+	    args->layout > GDMABUF_LAYOUT_SCATTER_GATHER ||
+	    (args->layout == GDMABUF_LAYOUT_SCATTER_GATHER &&
+	     args->mem_type != GDMABUF_MEM_CACHED) ||
+	    !args->size)
+		return -EINVAL;
+	size = PAGE_ALIGN(args->size);
+	/* A size within a page of U64_MAX wraps when rounded. */
+	if (size < args->size || size > gdmabuf_limit(max_buffer_size))
+		return -E2BIG;
+
+	buf = gdmabuf_buffer_create(&gdmabuf_pdev->dev, size, args->mem_type,
+				    args->layout);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+
+	fd = get_unused_fd_flags(args->fd_flags & O_CLOEXEC);
+	if (fd < 0) {
+		gdmabuf_buffer_put(buf);
+		return fd;
+	}
+	bfile = gdmabuf_buffer_file(buf, args->fd_flags);
+	if (IS_ERR(bfile)) {
+		put_unused_fd(fd);
+		gdmabuf_buffer_put(buf);
+		return PTR_ERR(bfile);
+	}
+	args->size = size;
+	args->fd = fd;
+	ctx->new_file = bfile;
+	ctx->new_fd = fd;
+	return 0;
+}
+
 /* Commands of the control device, indexed by command number. */
 static const struct gdmabuf_ioctl_desc gdmabuf_ctl_ioctls[] = {
+	[_IOC_NR(GDMABUF_IOCTL_ALLOC)] = {
+		.cmd = GDMABUF_IOCTL_ALLOC,
+		.min_size = sizeof(struct gdmabuf_alloc),
+		.handler = gdmabuf_ctl_ioctl_alloc,
+	},
 };
+
+static_assert(sizeof(struct gdmabuf_alloc) <= GDMABUF_IOCTL_MAX_SIZE);
 
 /* Every control-device ioctl goes through the dispatch table. */
 static long gdmabuf_ctl_ioctl(struct file *file, unsigned int cmd,
@@ -95,15 +236,66 @@ VISIBLE_IF_KUNIT struct miscdevice gdmabuf_misc = {
 };
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_misc);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+struct device *gdmabuf_default_device(void)
+{
+	return &gdmabuf_pdev->dev;
+}
+EXPORT_SYMBOL_IF_KUNIT(gdmabuf_default_device);
+#endif
+
+/* debugfs "buffers": every buffer, then the totals. */
+static int gdmabuf_debugfs_buffers_show(struct seq_file *m, void *unused)
+{
+	guard(mutex)(&gdmabuf_lock);
+	seq_printf(m, "%-8s %14s %-14s %-15s %8s %8s %7s %s\n", "id", "size",
+		   "type", "layout", "segments", "mappings", "pid", "comm");
+	gdmabuf_debugfs_show(m);
+	seq_printf(m, "total: %llu bytes of %llu allowed, largest buffer %llu\n",
+		   gdmabuf_total_size, gdmabuf_limit(max_total_size),
+		   gdmabuf_limit(max_buffer_size));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(gdmabuf_debugfs_buffers);
+
 static int __init gdmabuf_init(void)
 {
-	return misc_register(&gdmabuf_misc);
+	struct platform_device_info pdevinfo = {
+		.name = "gdmabuf",
+		.id = PLATFORM_DEVID_NONE,
+		.dma_mask = DMA_BIT_MASK(min(dma_bits, 64U)),
+	};
+	int ret;
+
+	if (dma_bits < 24)
+		return -EINVAL;
+
+	/* The device buffers are allocated and mapped for. */
+	gdmabuf_pdev = platform_device_register_full(&pdevinfo);
+	if (IS_ERR(gdmabuf_pdev))
+		return PTR_ERR(gdmabuf_pdev);
+
+	gdmabuf_debugfs = debugfs_create_dir("gdmabuf", NULL);
+	debugfs_create_file("buffers", 0400, gdmabuf_debugfs, NULL,
+			    &gdmabuf_debugfs_buffers_fops);
+
+	ret = misc_register(&gdmabuf_misc);
+	if (ret)
+		goto remove_debugfs;
+	return 0;
+
+remove_debugfs:
+	debugfs_remove_recursive(gdmabuf_debugfs);
+	platform_device_unregister(gdmabuf_pdev);
+	return ret;
 }
 module_init(gdmabuf_init);
 
 static void __exit gdmabuf_exit(void)
 {
 	misc_deregister(&gdmabuf_misc);
+	debugfs_remove_recursive(gdmabuf_debugfs);
+	platform_device_unregister(gdmabuf_pdev);
 }
 module_exit(gdmabuf_exit);
 

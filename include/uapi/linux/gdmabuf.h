@@ -8,6 +8,7 @@
 #ifndef _UAPI_LINUX_GDMABUF_H
 #define _UAPI_LINUX_GDMABUF_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -40,5 +41,155 @@
 
 /* Registered in Documentation/userspace-api/ioctl/ioctl-number.rst */
 #define GDMABUF_IOCTL_MAGIC	0xB9
+
+/**
+ * enum gdmabuf_mem_type - what memory a buffer is and how the CPU maps it
+ * @GDMABUF_MEM_CACHED: ordinary cacheable memory; userspace syncs around
+ *	each device access with %GDMABUF_IOCTL_SYNC. The default.
+ * @GDMABUF_MEM_COHERENT: memory from dma_alloc_coherent(), mapped the way
+ *	the kernel maps it: cacheable on DMA-coherent devices, uncached
+ *	otherwise. No sync is needed.
+ * @GDMABUF_MEM_WRITE_COMBINE: coherent memory mapped write-combined where
+ *	the architecture has it: fast streaming writes, slow reads.
+ */
+enum gdmabuf_mem_type {
+	GDMABUF_MEM_CACHED = 0,
+	GDMABUF_MEM_COHERENT = 1,
+	GDMABUF_MEM_WRITE_COMBINE = 2,
+};
+
+/**
+ * enum gdmabuf_layout - how a buffer is laid out in device address space
+ * @GDMABUF_LAYOUT_CONTIGUOUS: one DMA segment. Large sizes need CMA or an
+ *	IOMMU. The default.
+ * @GDMABUF_LAYOUT_SCATTER_GATHER: many segments, each physically and
+ *	DMA-contiguous; no CMA needed. Only for %GDMABUF_MEM_CACHED.
+ */
+enum gdmabuf_layout {
+	GDMABUF_LAYOUT_CONTIGUOUS = 0,
+	GDMABUF_LAYOUT_SCATTER_GATHER = 1,
+};
+
+/**
+ * enum gdmabuf_cpu_mapping - the CPU mapping a buffer actually has
+ * @GDMABUF_CPU_CACHED: cacheable
+ * @GDMABUF_CPU_UNCACHED: uncached
+ * @GDMABUF_CPU_WRITE_COMBINE: write-combining
+ */
+enum gdmabuf_cpu_mapping {
+	GDMABUF_CPU_CACHED = 0,
+	GDMABUF_CPU_UNCACHED = 1,
+	GDMABUF_CPU_WRITE_COMBINE = 2,
+};
+
+/**
+ * struct gdmabuf_alloc - argument of %GDMABUF_IOCTL_ALLOC
+ * @size: in: bytes, rounded up to whole pages; out: the rounded size
+ * @flags: in: must be zero
+ * @mem_type: in: an &enum gdmabuf_mem_type
+ * @layout: in: an &enum gdmabuf_layout
+ * @fd_flags: in: flags of the new buffer fd: %O_RDWR or %O_RDONLY,
+ *	optionally with %O_CLOEXEC. A read-only fd cannot be mapped writable.
+ * @fd: out: the buffer fd
+ * @reserved: must be zero
+ */
+struct gdmabuf_alloc {
+	__u64 size;
+	__u32 flags;
+	__u32 mem_type;
+	__u32 layout;
+	__u32 fd_flags;
+	__s32 fd;
+	__u32 reserved;
+};
+
+/* Set in gdmabuf_info.attrs. */
+/* The device snoops CPU caches: no cache maintenance happens on sync. */
+#define GDMABUF_ATTR_DEVICE_COHERENT	_BITUL(0)
+/* dma_addr and the segment addresses are shown (needs CAP_SYS_RAWIO). */
+#define GDMABUF_ATTR_DMA_ADDR_VISIBLE	_BITUL(1)
+
+/**
+ * struct gdmabuf_info - argument of %GDMABUF_IOCTL_INFO
+ * @flags: in: must be zero
+ * @attrs: out: %GDMABUF_ATTR_* bits
+ * @size: out: bytes
+ * @id: out: the buffer's id, as debugfs and fdinfo show it
+ * @dma_addr: out: device address of a contiguous buffer; zero for a
+ *	scatter-gather one, and zero unless the caller has %CAP_SYS_RAWIO
+ * @mem_type: out: the &enum gdmabuf_mem_type asked for
+ * @layout: out: the &enum gdmabuf_layout
+ * @cpu_mapping: out: the &enum gdmabuf_cpu_mapping that mmap() gives
+ * @nr_segments: out: number of DMA segments (1 when contiguous)
+ */
+struct gdmabuf_info {
+	__u32 flags;
+	__u32 attrs;
+	__u64 size;
+	__u64 id;
+	__u64 dma_addr;
+	__u32 mem_type;
+	__u32 layout;
+	__u32 cpu_mapping;
+	__u32 nr_segments;
+};
+
+/**
+ * struct gdmabuf_segment_desc - one DMA segment of a buffer
+ * @dma_addr: device address; zero unless the caller has %CAP_SYS_RAWIO
+ * @len: bytes
+ */
+struct gdmabuf_segment_desc {
+	__u64 dma_addr;
+	__u64 len;
+};
+
+/**
+ * struct gdmabuf_segments - argument of %GDMABUF_IOCTL_SEGMENTS
+ * @flags: in: must be zero
+ * @first: in: index of the first segment to return
+ * @count: in: entries @segments_ptr has room for; out: entries written,
+ *	which is fewer when the list ends first
+ * @nr_segments: out: number of segments of the buffer
+ * @segments_ptr: in: user pointer to @count &struct gdmabuf_segment_desc
+ */
+struct gdmabuf_segments {
+	__u32 flags;
+	__u32 first;
+	__u32 count;
+	__u32 nr_segments;
+	__u64 segments_ptr;
+};
+
+/* gdmabuf_sync.flags: the CPU's access, and whether it starts or ends. */
+#define GDMABUF_SYNC_READ	_BITUL(0)
+#define GDMABUF_SYNC_WRITE	_BITUL(1)
+#define GDMABUF_SYNC_RW		(GDMABUF_SYNC_READ | GDMABUF_SYNC_WRITE)
+#define GDMABUF_SYNC_START	0
+#define GDMABUF_SYNC_END	_BITUL(2)
+
+/**
+ * struct gdmabuf_sync - argument of %GDMABUF_IOCTL_SYNC
+ * @offset: in: first byte of the range
+ * @len: in: bytes, at least one; the range is widened to cache lines
+ * @flags: in: %GDMABUF_SYNC_READ, %GDMABUF_SYNC_WRITE or both, with
+ *	%GDMABUF_SYNC_START before the CPU touches the range (after the
+ *	device wrote it) or %GDMABUF_SYNC_END after (before the device
+ *	reads it)
+ * @reserved: must be zero
+ */
+struct gdmabuf_sync {
+	__u64 offset;
+	__u64 len;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* On /dev/gdmabuf: allocate a buffer, returning a buffer fd. */
+#define GDMABUF_IOCTL_ALLOC	_IOWR(GDMABUF_IOCTL_MAGIC, 0x00, struct gdmabuf_alloc)
+/* On a buffer fd. */
+#define GDMABUF_IOCTL_INFO	_IOWR(GDMABUF_IOCTL_MAGIC, 0x01, struct gdmabuf_info)
+#define GDMABUF_IOCTL_SEGMENTS	_IOWR(GDMABUF_IOCTL_MAGIC, 0x02, struct gdmabuf_segments)
+#define GDMABUF_IOCTL_SYNC	_IOW(GDMABUF_IOCTL_MAGIC, 0x03, struct gdmabuf_sync)
 
 #endif /* _UAPI_LINUX_GDMABUF_H */

@@ -1,29 +1,381 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Tests of the gdmabuf userspace API: the control device /dev/gdmabuf.
+ * Tests of the gdmabuf userspace API: the control device /dev/gdmabuf,
+ * buffer allocation and its limits, the buffer fd's ioctls and mappings,
+ * huge mappings, debugfs and the module's lifetime.
  *
  * Run as root with the gdmabuf module loaded; every test skips when the
  * device is absent.
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* mremap(); lib.mk defines it already */
+#endif
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/gdmabuf.h>
+#include <linux/magic.h>
 
 #include "../../../kselftest_harness.h"
 
 #define GDMABUF_DEV	"/dev/gdmabuf"
+#define GDMABUF_SYSFS	"/sys/module/gdmabuf"
+#define DEBUGFS_ROOT	"/sys/kernel/debug"
+#define GDMABUF_DEBUGFS_BUFFERS	DEBUGFS_ROOT "/gdmabuf/buffers"
 /* An unprivileged identity: nobody/nogroup. */
 #define UNPRIV_ID	65534
+
+/* Pages of the buffer fixture's buffer: scatter-gather makes 16 + 2 + 1. */
+#define BUF_PAGES	19
+#define PATTERN_SEED	0x5eed0000U
+
+/* The huge fixture: a buffer that x86-64 maps with 2 MiB PMDs. */
+#define HUGE_BUF_SIZE	(64UL << 20)
+#define HUGE_PMD_SIZE	(2UL << 20)
+#define HUGE_PAGE_4K	4096UL
+/* Faults besides the buffer's that the measuring loop may take. */
+#define HUGE_FAULT_SLACK	8
+
+static size_t page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+/* ioctl() returning 0 or the errno, for EXPECT_EQ(EINVAL, ...). */
+static int ioctl_errno(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+/*
+ * @cmd as a header whose struct has @size bytes builds it: the same as
+ * _IOWR(GDMABUF_IOCTL_MAGIC, nr, struct of @size bytes) for an _IOWR
+ * command.
+ */
+static unsigned long cmd_sized(unsigned long cmd, size_t size)
+{
+	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), size);
+}
+
+/* ALLOC arguments for a read-write, cached, contiguous buffer. */
+static struct gdmabuf_alloc alloc_args(__u64 size)
+{
+	return (struct gdmabuf_alloc){ .size = size, .fd_flags = O_RDWR };
+}
+
+/* ALLOC with @args: 0, closing the new buffer fd, or the errno. */
+static int alloc_errno(int ctl, struct gdmabuf_alloc args)
+{
+	if (ioctl(ctl, GDMABUF_IOCTL_ALLOC, &args))
+		return errno;
+	close(args.fd);
+	return 0;
+}
+
+/* A new buffer fd, or -1 with errno set. */
+static int alloc_buffer(int ctl, __u64 size, __u32 mem_type, __u32 layout,
+			__u32 fd_flags)
+{
+	struct gdmabuf_alloc args = {
+		.size = size,
+		.mem_type = mem_type,
+		.layout = layout,
+		.fd_flags = fd_flags,
+	};
+
+	if (ioctl(ctl, GDMABUF_IOCTL_ALLOC, &args))
+		return -1;
+	return args.fd;
+}
+
+static int get_info(int fd, struct gdmabuf_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl_errno(fd, GDMABUF_IOCTL_INFO, info);
+}
+
+/* Every segment of @fd in a new array, @nr of them; NULL on failure. */
+static struct gdmabuf_segment_desc *get_segments(int fd, __u32 *nr)
+{
+	struct gdmabuf_segments args = {};
+	struct gdmabuf_segment_desc *segs;
+
+	if (ioctl(fd, GDMABUF_IOCTL_SEGMENTS, &args))
+		return NULL;
+	segs = calloc(args.nr_segments + 1, sizeof(*segs));
+	if (!segs)
+		return NULL;
+	args.count = args.nr_segments;
+	args.segments_ptr = (uintptr_t)segs;
+	if (ioctl(fd, GDMABUF_IOCTL_SEGMENTS, &args) ||
+	    args.count != args.nr_segments) {
+		free(segs);
+		return NULL;
+	}
+	*nr = args.count;
+	return segs;
+}
+
+static int sync_errno(int fd, __u64 offset, __u64 len, __u32 flags)
+{
+	struct gdmabuf_sync args = {
+		.offset = offset,
+		.len = len,
+		.flags = flags,
+	};
+
+	return ioctl_errno(fd, GDMABUF_IOCTL_SYNC, &args);
+}
+
+/* mmap(): 0, unmapping again, or the errno. */
+static int mmap_errno(int fd, size_t len, int prot, int flags, off_t offset)
+{
+	void *map = mmap(NULL, len, prot, flags, fd, offset);
+
+	if (map == MAP_FAILED)
+		return errno;
+	munmap(map, len);
+	return 0;
+}
+
+/* Fill @map, which shows the buffer from byte @offset, with the pattern. */
+static void fill_pattern(void *map, size_t offset, size_t len, __u32 seed)
+{
+	__u32 *word = map;
+	size_t i;
+
+	/* Every word holds its own offset: a misplaced page shows. */
+	for (i = 0; i < len / sizeof(*word); i++)
+		word[i] = (offset + i * sizeof(*word)) ^ seed;
+}
+
+/* Offset in @map of the first word off the pattern, or -1. */
+static ssize_t pattern_mismatch(const void *map, size_t offset, size_t len,
+				__u32 seed)
+{
+	const __u32 *word = map;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*word); i++)
+		if (word[i] != ((offset + i * sizeof(*word)) ^ seed))
+			return i * sizeof(*word);
+	return -1;
+}
+
+/* Offset of the first non-zero byte of @map, or -1. */
+static ssize_t first_nonzero(const void *map, size_t len)
+{
+	const __u8 *byte = map;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (byte[i])
+			return i;
+	return -1;
+}
+
+/* Read the capability sets of this thread; 0 or -1. */
+static int get_caps(struct __user_cap_header_struct *hdr,
+		    struct __user_cap_data_struct *data)
+{
+	hdr->version = _LINUX_CAPABILITY_VERSION_3;
+	hdr->pid = 0;
+	return syscall(SYS_capget, hdr, data);
+}
+
+/* Whether CAP_SYS_RAWIO is in this thread's effective set. */
+static bool has_rawio(void)
+{
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	struct __user_cap_header_struct hdr;
+
+	if (get_caps(&hdr, data))
+		return false;
+	return data[CAP_TO_INDEX(CAP_SYS_RAWIO)].effective &
+	       CAP_TO_MASK(CAP_SYS_RAWIO);
+}
+
+/* Drop CAP_SYS_RAWIO from the effective set; 0 or -1. */
+static int drop_rawio(void)
+{
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	struct __user_cap_header_struct hdr;
+
+	if (get_caps(&hdr, data))
+		return -1;
+	data[CAP_TO_INDEX(CAP_SYS_RAWIO)].effective &=
+		~CAP_TO_MASK(CAP_SYS_RAWIO);
+	return syscall(SYS_capset, &hdr, data);
+}
+
+/* The gdmabuf-id of /proc/self/fdinfo/@fd into @id; 0 or -1. */
+static int fdinfo_id(int fd, __u64 *id)
+{
+	unsigned long long value;
+	char path[64], line[256];
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (ret && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "gdmabuf-id: %llu", &value) == 1) {
+			*id = value;
+			ret = 0;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+static bool debugfs_mounted(void)
+{
+	struct statfs sfs;
+
+	return !statfs(DEBUGFS_ROOT, &sfs) && sfs.f_type == DEBUGFS_MAGIC;
+}
+
+/*
+ * 1 when a line of the debugfs buffer list starts with @id, 0 when none
+ * does, -1 when the list cannot be read.
+ */
+static int debugfs_lists(__u64 id)
+{
+	char line[512];
+	int found = 0;
+	FILE *f;
+
+	f = fopen(GDMABUF_DEBUGFS_BUFFERS, "r");
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *end;
+		unsigned long long value = strtoull(line, &end, 10);
+
+		found = end != line && *end == ' ' && value == id;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Module parameter @name into @buf without its newline; 0 or -errno. */
+static int read_param(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), GDMABUF_SYSFS "/parameters/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return n ? -errno : -ENODATA;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Set module parameter @name to @value; 0 or -errno. */
+static int write_param(const char *name, const char *value)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), GDMABUF_SYSFS "/parameters/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? n : 0;
+}
+
+static int write_param_u64(const char *name, __u64 value)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
+	return write_param(name, buf);
+}
+
+/* The module's reference count, or -1. */
+static long read_refcnt(void)
+{
+	long refcnt = -1;
+	FILE *f;
+
+	f = fopen(GDMABUF_SYSFS "/refcnt", "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &refcnt) != 1)
+		refcnt = -1;
+	fclose(f);
+	return refcnt;
+}
+
+/* Whether another module depends on gdmabuf (gdmabuf_kunit, say). */
+static bool module_has_holders(void)
+{
+	struct dirent *entry;
+	bool holders = false;
+	DIR *dir;
+
+	dir = opendir(GDMABUF_SYSFS "/holders");
+	if (!dir)
+		return false;
+	while (!holders && (entry = readdir(dir)))
+		holders = entry->d_name[0] != '.';
+	closedir(dir);
+	return holders;
+}
+
+/*
+ * Struct size handling of @cmd: @arg holds valid arguments in @size bytes,
+ * followed by a zero @tail. One byte short of the first version is refused
+ * with EINVAL, the longer struct is accepted with its tail zero and
+ * refused with E2BIG when a byte of the tail is not.
+ */
+static void check_struct_size(struct __test_metadata *_metadata, int fd,
+			      unsigned long cmd, void *arg, size_t size,
+			      __u64 *tail)
+{
+	const size_t longer = size + sizeof(*tail);
+
+	EXPECT_EQ(EINVAL, ioctl_errno(fd, cmd_sized(cmd, size - 1), arg));
+	EXPECT_EQ(0, ioctl_errno(fd, cmd_sized(cmd, longer), arg));
+	*tail = 1ULL << 63;
+	EXPECT_EQ(E2BIG, ioctl_errno(fd, cmd_sized(cmd, longer), arg));
+}
 
 FIXTURE(ctl) {
 	int fd;
@@ -62,12 +414,12 @@ TEST_F(ctl, unknown_ioctl_enotty)
 {
 	const unsigned long cmds[] = {
 		_IO(GDMABUF_IOCTL_MAGIC, 0x1f),
-		_IOWR(GDMABUF_IOCTL_MAGIC, 0x1e, uint64_t),
-		_IOR(GDMABUF_IOCTL_MAGIC, 0xff, uint32_t),
-		_IOWR('H', 0x0, uint64_t),	/* the DMA-BUF heap magic */
+		_IOWR(GDMABUF_IOCTL_MAGIC, 0x1e, __u64),
+		_IOR(GDMABUF_IOCTL_MAGIC, 0xff, __u32),
+		_IOWR('H', 0x0, __u64),	/* the DMA-BUF heap magic */
 		0,
 	};
-	uint64_t arg = 0;
+	__u64 arg = 0;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
@@ -115,6 +467,1397 @@ TEST_F(ctl, unprivileged_open_refused)
 	ASSERT_TRUE(WIFEXITED(status));
 	/* 2: could not drop root; 3: opened; 4: wrong errno */
 	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* ALLOC rounds the size up to whole pages and writes it back. */
+TEST_F(ctl, alloc_rounds_size_up)
+{
+	const size_t page = page_size();
+	const struct {
+		__u64 size;
+		__u64 rounded;
+	} cases[] = {
+		{ 1, page },
+		{ page - 1, page },
+		{ page, page },
+		{ page + 1, 2 * page },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct gdmabuf_alloc args = alloc_args(cases[i].size);
+		struct gdmabuf_info info;
+
+		ASSERT_EQ(0, ioctl_errno(self->fd, GDMABUF_IOCTL_ALLOC, &args));
+		EXPECT_EQ(cases[i].rounded, args.size) {
+			TH_LOG("asked for %llu bytes", cases[i].size);
+		}
+		ASSERT_EQ(0, get_info(args.fd, &info));
+		EXPECT_EQ(cases[i].rounded, info.size);
+		close(args.fd);
+	}
+}
+
+/* A buffer of zero bytes is refused. */
+TEST_F(ctl, alloc_zero_size_einval)
+{
+	EXPECT_EQ(EINVAL, alloc_errno(self->fd, alloc_args(0)));
+}
+
+/* ALLOC knows no flags yet: any flag is refused. */
+TEST_F(ctl, alloc_unknown_flags_einval)
+{
+	const __u32 flags[] = { 1, 1U << 31 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		struct gdmabuf_alloc args = alloc_args(page_size());
+
+		args.flags = flags[i];
+		EXPECT_EQ(EINVAL, alloc_errno(self->fd, args)) {
+			TH_LOG("flags %#x", flags[i]);
+		}
+	}
+}
+
+/* The reserved field must be zero. */
+TEST_F(ctl, alloc_reserved_einval)
+{
+	const __u32 reserved[] = { 1, 1U << 31 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(reserved); i++) {
+		struct gdmabuf_alloc args = alloc_args(page_size());
+
+		args.reserved = reserved[i];
+		EXPECT_EQ(EINVAL, alloc_errno(self->fd, args)) {
+			TH_LOG("reserved %#x", reserved[i]);
+		}
+	}
+}
+
+/* fd is output only: a non-zero value on input is refused. */
+TEST_F(ctl, alloc_fd_input_einval)
+{
+	const __s32 fds[] = { 1, -1, self->fd };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fds); i++) {
+		struct gdmabuf_alloc args = alloc_args(page_size());
+
+		args.fd = fds[i];
+		EXPECT_EQ(EINVAL, alloc_errno(self->fd, args)) {
+			TH_LOG("fd %d on input", fds[i]);
+		}
+	}
+}
+
+/* fd_flags other than O_RDWR or O_RDONLY, with O_CLOEXEC, are refused. */
+TEST_F(ctl, alloc_bad_fd_flags_einval)
+{
+	const __u32 fd_flags[] = {
+		O_WRONLY,
+		O_ACCMODE,
+		O_WRONLY | O_CLOEXEC,
+		O_RDWR | O_NONBLOCK,
+		O_RDWR | O_APPEND,
+		O_RDWR | O_TRUNC,
+		O_RDONLY | O_CREAT,
+		O_RDWR | O_CLOEXEC | 1U << 31,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fd_flags); i++) {
+		struct gdmabuf_alloc args = alloc_args(page_size());
+
+		args.fd_flags = fd_flags[i];
+		EXPECT_EQ(EINVAL, alloc_errno(self->fd, args)) {
+			TH_LOG("fd_flags %#x", fd_flags[i]);
+		}
+	}
+}
+
+/* The buffer fd has the access mode and close-on-exec flag asked for. */
+TEST_F(ctl, alloc_fd_flags_applied)
+{
+	const __u32 fd_flags[] = {
+		O_RDWR,
+		O_RDONLY,
+		O_RDWR | O_CLOEXEC,
+		O_RDONLY | O_CLOEXEC,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fd_flags); i++) {
+		const int accmode = fd_flags[i] & O_ACCMODE;
+		const bool cloexec = fd_flags[i] & O_CLOEXEC;
+		int fd;
+
+		fd = alloc_buffer(self->fd, page_size(), GDMABUF_MEM_CACHED,
+				  GDMABUF_LAYOUT_CONTIGUOUS, fd_flags[i]);
+		ASSERT_LE(0, fd) {
+			TH_LOG("fd_flags %#x: %s", fd_flags[i], strerror(errno));
+		}
+		EXPECT_EQ(accmode, fcntl(fd, F_GETFL) & O_ACCMODE) {
+			TH_LOG("fd_flags %#x", fd_flags[i]);
+		}
+		EXPECT_EQ(cloexec, !!(fcntl(fd, F_GETFD) & FD_CLOEXEC)) {
+			TH_LOG("fd_flags %#x", fd_flags[i]);
+		}
+		close(fd);
+	}
+}
+
+/* Memory types past GDMABUF_MEM_WRITE_COMBINE are refused. */
+TEST_F(ctl, alloc_unknown_mem_type_einval)
+{
+	const __u32 mem_types[] = { GDMABUF_MEM_WRITE_COMBINE + 1, UINT32_MAX };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mem_types); i++) {
+		struct gdmabuf_alloc args = alloc_args(page_size());
+
+		args.mem_type = mem_types[i];
+		EXPECT_EQ(EINVAL, alloc_errno(self->fd, args)) {
+			TH_LOG("mem_type %u", mem_types[i]);
+		}
+	}
+}
+
+/* Layouts past GDMABUF_LAYOUT_SCATTER_GATHER are refused. */
+TEST_F(ctl, alloc_unknown_layout_einval)
+{
+	const __u32 layouts[] = { GDMABUF_LAYOUT_SCATTER_GATHER + 1, UINT32_MAX };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(layouts); i++) {
+		struct gdmabuf_alloc args = alloc_args(page_size());
+
+		args.layout = layouts[i];
+		EXPECT_EQ(EINVAL, alloc_errno(self->fd, args)) {
+			TH_LOG("layout %u", layouts[i]);
+		}
+	}
+}
+
+/* Scatter-gather is for cached memory only. */
+TEST_F(ctl, alloc_sg_uncached_einval)
+{
+	const __u32 mem_types[] = {
+		GDMABUF_MEM_COHERENT,
+		GDMABUF_MEM_WRITE_COMBINE,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mem_types); i++) {
+		struct gdmabuf_alloc args = alloc_args(page_size());
+
+		args.mem_type = mem_types[i];
+		args.layout = GDMABUF_LAYOUT_SCATTER_GATHER;
+		EXPECT_EQ(EINVAL, alloc_errno(self->fd, args)) {
+			TH_LOG("mem_type %u", mem_types[i]);
+		}
+	}
+}
+
+/* An ALLOC struct that cannot be read fails with EFAULT. */
+TEST_F(ctl, alloc_bad_pointer_efault)
+{
+	EXPECT_EQ(EFAULT, ioctl_errno(self->fd, GDMABUF_IOCTL_ALLOC, NULL));
+}
+
+/*
+ * ALLOC's struct is extensible: one byte short of the first version is
+ * refused with EINVAL, a longer one is accepted with its tail zero and
+ * refused with E2BIG when a byte of the tail is not.
+ */
+TEST_F(ctl, alloc_struct_size)
+{
+	const unsigned long cmd = GDMABUF_IOCTL_ALLOC;
+	struct {
+		struct gdmabuf_alloc args;
+		__u64 future;
+	} big = { .args = alloc_args(page_size()) };
+
+	EXPECT_EQ(EINVAL, ioctl_errno(self->fd, cmd_sized(cmd, sizeof(big.args) - 1),
+				      &big));
+	ASSERT_EQ(0, ioctl_errno(self->fd, cmd_sized(cmd, sizeof(big)), &big));
+	EXPECT_LE(0, big.args.fd);
+	close(big.args.fd);
+
+	big.args = alloc_args(page_size());
+	big.future = 1ULL << 63;
+	EXPECT_EQ(E2BIG, ioctl_errno(self->fd, cmd_sized(cmd, sizeof(big)), &big));
+}
+
+/* Every buffer gets an id of its own. */
+TEST_F(ctl, alloc_ids_unique)
+{
+	struct gdmabuf_info a, b;
+	int fd_a, fd_b;
+
+	fd_a = alloc_buffer(self->fd, page_size(), GDMABUF_MEM_CACHED,
+			    GDMABUF_LAYOUT_CONTIGUOUS, O_RDWR);
+	ASSERT_LE(0, fd_a);
+	fd_b = alloc_buffer(self->fd, page_size(), GDMABUF_MEM_CACHED,
+			    GDMABUF_LAYOUT_CONTIGUOUS, O_RDWR);
+	ASSERT_LE(0, fd_b);
+	ASSERT_EQ(0, get_info(fd_a, &a));
+	ASSERT_EQ(0, get_info(fd_b, &b));
+	EXPECT_NE(a.id, b.id);
+	close(fd_a);
+	close(fd_b);
+}
+
+/* The buffer fd commands are not the control device's: ENOTTY. */
+TEST_F(ctl, buffer_ioctls_enotty)
+{
+	const unsigned long cmds[] = {
+		GDMABUF_IOCTL_INFO,
+		GDMABUF_IOCTL_SEGMENTS,
+		GDMABUF_IOCTL_SYNC,
+	};
+	__u64 arg[16] = {};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		EXPECT_EQ(ENOTTY, ioctl_errno(self->fd, cmds[i], arg)) {
+			TH_LOG("cmd %#lx", cmds[i]);
+		}
+	}
+}
+
+/* A buffer fd holds a module reference, dropped when it is closed. */
+TEST_F(ctl, buffer_holds_module_ref)
+{
+	long with, without;
+	int fd;
+
+	if (access(GDMABUF_SYSFS "/refcnt", F_OK))
+		SKIP(return, "gdmabuf is built in");
+
+	fd = alloc_buffer(self->fd, page_size(), GDMABUF_MEM_CACHED,
+			  GDMABUF_LAYOUT_CONTIGUOUS, O_RDWR);
+	ASSERT_LE(0, fd);
+	with = read_refcnt();
+	ASSERT_LE(1, with);
+	close(fd);
+	without = read_refcnt();
+	EXPECT_EQ(with - 1, without);
+}
+
+/* The module cannot be unloaded while a buffer exists. */
+TEST_F(ctl, unload_refused_with_buffer)
+{
+	int fd, ret;
+
+	if (access(GDMABUF_SYSFS "/refcnt", F_OK))
+		SKIP(return, "gdmabuf is built in");
+	if (module_has_holders())
+		SKIP(return, "another module depends on gdmabuf");
+
+	fd = alloc_buffer(self->fd, page_size(), GDMABUF_MEM_CACHED,
+			  GDMABUF_LAYOUT_CONTIGUOUS, O_RDWR);
+	ASSERT_LE(0, fd);
+	/* Leave the buffer alone holding the module. */
+	close(self->fd);
+	self->fd = -1;
+
+	ret = syscall(__NR_delete_module, "gdmabuf", O_NONBLOCK);
+	if (ret && errno == EPERM)
+		SKIP(return, "module unloading not permitted");
+	ASSERT_EQ(-1, ret) {
+		TH_LOG("gdmabuf was unloaded with a buffer open");
+	}
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY) {
+		TH_LOG("delete_module: %s", strerror(errno));
+	}
+	close(fd);
+}
+
+/* The size limits, put back as they were after every test. */
+FIXTURE(limits) {
+	int fd;
+	char max_buffer_size[32];
+	char max_total_size[32];
+};
+
+FIXTURE_SETUP(limits)
+{
+	self->fd = open(GDMABUF_DEV, O_RDWR | O_CLOEXEC);
+	if (self->fd < 0 && errno == ENOENT)
+		SKIP(return, GDMABUF_DEV " not present (module not loaded?)");
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, read_param("max_buffer_size", self->max_buffer_size,
+				sizeof(self->max_buffer_size)));
+	ASSERT_EQ(0, read_param("max_total_size", self->max_total_size,
+				sizeof(self->max_total_size)));
+}
+
+/* Runs after a failed test too: restore the limits. */
+FIXTURE_TEARDOWN(limits)
+{
+	EXPECT_EQ(0, write_param("max_buffer_size", self->max_buffer_size));
+	EXPECT_EQ(0, write_param("max_total_size", self->max_total_size));
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* A size above max_buffer_size fails with E2BIG; one at it succeeds. */
+TEST_F(limits, buffer_limit_e2big)
+{
+	const size_t limit = 16 * page_size();
+
+	ASSERT_EQ(0, write_param_u64("max_buffer_size", limit));
+	ASSERT_EQ(0, write_param("max_total_size", "0"));
+	EXPECT_EQ(0, alloc_errno(self->fd, alloc_args(limit)));
+	EXPECT_EQ(E2BIG, alloc_errno(self->fd, alloc_args(limit + 1)));
+	EXPECT_EQ(E2BIG, alloc_errno(self->fd, alloc_args(UINT64_MAX)));
+}
+
+/* max_buffer_size 0 means half of RAM. */
+TEST_F(limits, default_buffer_limit_half_ram)
+{
+	struct sysinfo si;
+	__u64 half;
+
+	ASSERT_EQ(0, write_param("max_buffer_size", "0"));
+	ASSERT_EQ(0, write_param("max_total_size", "0"));
+	ASSERT_EQ(0, sysinfo(&si));
+	half = (__u64)si.totalram * si.mem_unit / 2;
+
+	EXPECT_EQ(E2BIG, alloc_errno(self->fd, alloc_args(half + 1))) {
+		TH_LOG("RAM: %llu bytes", (unsigned long long)half * 2);
+	}
+	EXPECT_EQ(0, alloc_errno(self->fd, alloc_args(page_size())));
+}
+
+/*
+ * A size that rounding up to pages would wrap to zero is refused, even
+ * with the largest limit: the buffer must hold what was asked for.
+ */
+TEST_F(limits, size_not_wrapped_by_rounding)
+{
+	struct gdmabuf_alloc args = alloc_args(UINT64_MAX);
+	int ret;
+
+	ASSERT_EQ(0, write_param_u64("max_buffer_size", ULONG_MAX));
+	ASSERT_EQ(0, write_param("max_total_size", "0"));
+	/* Scatter-gather allocates nothing for a wrapped size of 0. */
+	args.layout = GDMABUF_LAYOUT_SCATTER_GATHER;
+	ret = ioctl(self->fd, GDMABUF_IOCTL_ALLOC, &args);
+	if (!ret)
+		close(args.fd);
+	EXPECT_EQ(-1, ret) {
+		TH_LOG("asked for %llu bytes, got a buffer of %llu",
+		       (unsigned long long)UINT64_MAX, args.size);
+	}
+}
+
+/* Allocations past max_total_size fail with ENOMEM. */
+TEST_F(limits, total_limit_enomem)
+{
+	const size_t page = page_size();
+	int a, b;
+
+	ASSERT_EQ(0, write_param_u64("max_total_size", 8 * page));
+	ASSERT_EQ(0, write_param("max_buffer_size", "0"));
+	a = alloc_buffer(self->fd, 4 * page, GDMABUF_MEM_CACHED,
+			 GDMABUF_LAYOUT_CONTIGUOUS, O_RDWR);
+	ASSERT_LE(0, a) {
+		TH_LOG("%s: do other buffers exist?", strerror(errno));
+	}
+	b = alloc_buffer(self->fd, 4 * page, GDMABUF_MEM_CACHED,
+			 GDMABUF_LAYOUT_CONTIGUOUS, O_RDWR);
+	ASSERT_LE(0, b);
+	EXPECT_EQ(ENOMEM, alloc_errno(self->fd, alloc_args(page)));
+	close(a);
+	close(b);
+}
+
+/* Closing a buffer's last fd gives its bytes back to the total. */
+TEST_F(limits, total_limit_freed_on_close)
+{
+	const size_t page = page_size();
+	int fd;
+
+	ASSERT_EQ(0, write_param_u64("max_total_size", 4 * page));
+	ASSERT_EQ(0, write_param("max_buffer_size", "0"));
+	fd = alloc_buffer(self->fd, 4 * page, GDMABUF_MEM_CACHED,
+			  GDMABUF_LAYOUT_CONTIGUOUS, O_RDWR);
+	ASSERT_LE(0, fd) {
+		TH_LOG("%s: do other buffers exist?", strerror(errno));
+	}
+	EXPECT_EQ(ENOMEM, alloc_errno(self->fd, alloc_args(page)));
+	close(fd);
+	EXPECT_EQ(0, alloc_errno(self->fd, alloc_args(4 * page)));
+}
+
+/* A mapping keeps its buffer, and its bytes, until it is unmapped. */
+TEST_F(limits, total_limit_held_by_mapping)
+{
+	const size_t page = page_size();
+	void *map;
+	int fd;
+
+	ASSERT_EQ(0, write_param_u64("max_total_size", 4 * page));
+	ASSERT_EQ(0, write_param("max_buffer_size", "0"));
+	fd = alloc_buffer(self->fd, 4 * page, GDMABUF_MEM_CACHED,
+			  GDMABUF_LAYOUT_CONTIGUOUS, O_RDWR);
+	ASSERT_LE(0, fd) {
+		TH_LOG("%s: do other buffers exist?", strerror(errno));
+	}
+	map = mmap(NULL, 4 * page, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	close(fd);
+	EXPECT_EQ(ENOMEM, alloc_errno(self->fd, alloc_args(page)));
+	ASSERT_EQ(0, munmap(map, 4 * page));
+	EXPECT_EQ(0, alloc_errno(self->fd, alloc_args(4 * page)));
+}
+
+/* One buffer of every memory type and layout, with its buffer fd. */
+FIXTURE(buffer) {
+	int ctl;
+	int fd;
+	size_t page;
+	size_t size;
+};
+
+FIXTURE_VARIANT(buffer) {
+	__u32 mem_type;
+	__u32 layout;
+	/* INFO's cpu_mapping unless the device is coherent */
+	__u32 cpu_mapping;
+};
+
+FIXTURE_VARIANT_ADD(buffer, cached_contiguous) {
+	.mem_type = GDMABUF_MEM_CACHED,
+	.layout = GDMABUF_LAYOUT_CONTIGUOUS,
+	.cpu_mapping = GDMABUF_CPU_CACHED,
+};
+
+FIXTURE_VARIANT_ADD(buffer, cached_scatter_gather) {
+	.mem_type = GDMABUF_MEM_CACHED,
+	.layout = GDMABUF_LAYOUT_SCATTER_GATHER,
+	.cpu_mapping = GDMABUF_CPU_CACHED,
+};
+
+FIXTURE_VARIANT_ADD(buffer, coherent_contiguous) {
+	.mem_type = GDMABUF_MEM_COHERENT,
+	.layout = GDMABUF_LAYOUT_CONTIGUOUS,
+	.cpu_mapping = GDMABUF_CPU_UNCACHED,
+};
+
+FIXTURE_VARIANT_ADD(buffer, write_combine_contiguous) {
+	.mem_type = GDMABUF_MEM_WRITE_COMBINE,
+	.layout = GDMABUF_LAYOUT_CONTIGUOUS,
+	.cpu_mapping = GDMABUF_CPU_WRITE_COMBINE,
+};
+
+FIXTURE_SETUP(buffer)
+{
+	self->fd = -1;
+	self->ctl = open(GDMABUF_DEV, O_RDWR | O_CLOEXEC);
+	if (self->ctl < 0 && errno == ENOENT)
+		SKIP(return, GDMABUF_DEV " not present (module not loaded?)");
+	ASSERT_LE(0, self->ctl);
+
+	self->page = page_size();
+	self->size = BUF_PAGES * self->page;
+	self->fd = alloc_buffer(self->ctl, self->size, variant->mem_type,
+				variant->layout, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) {
+		TH_LOG("ALLOC of %zu bytes: %s", self->size, strerror(errno));
+	}
+}
+
+FIXTURE_TEARDOWN(buffer)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->ctl >= 0)
+		close(self->ctl);
+}
+
+/* INFO describes the buffer as it was allocated. */
+TEST_F(buffer, info_describes_buffer)
+{
+	struct gdmabuf_info info;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(self->size, info.size);
+	EXPECT_EQ(variant->mem_type, info.mem_type);
+	EXPECT_EQ(variant->layout, info.layout);
+	if (variant->layout == GDMABUF_LAYOUT_CONTIGUOUS) {
+		EXPECT_EQ(1, info.nr_segments);
+	} else {
+		EXPECT_LE(1, info.nr_segments);
+		EXPECT_GE(BUF_PAGES, info.nr_segments);
+	}
+}
+
+/*
+ * cpu_mapping is cacheable when the device is coherent, and otherwise
+ * what the memory type asks for.
+ */
+TEST_F(buffer, info_cpu_mapping)
+{
+	struct gdmabuf_info info;
+	__u32 expected;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	expected = variant->cpu_mapping;
+	if (info.attrs & GDMABUF_ATTR_DEVICE_COHERENT)
+		expected = GDMABUF_CPU_CACHED;
+	EXPECT_EQ(expected, info.cpu_mapping) {
+		TH_LOG("attrs %#x", info.attrs);
+	}
+}
+
+/* INFO knows no flags yet: any flag is refused. */
+TEST_F(buffer, info_flags_einval)
+{
+	struct gdmabuf_info info = { .flags = 1 };
+
+	EXPECT_EQ(EINVAL, ioctl_errno(self->fd, GDMABUF_IOCTL_INFO, &info));
+}
+
+/* An INFO struct that cannot be read fails with EFAULT. */
+TEST_F(buffer, info_bad_pointer_efault)
+{
+	EXPECT_EQ(EFAULT, ioctl_errno(self->fd, GDMABUF_IOCTL_INFO, NULL));
+}
+
+/* INFO's id is the one fdinfo shows. */
+TEST_F(buffer, info_id_matches_fdinfo)
+{
+	struct gdmabuf_info info;
+	__u64 id;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	ASSERT_EQ(0, fdinfo_id(self->fd, &id)) {
+		TH_LOG("no gdmabuf-id line in /proc/self/fdinfo/%d", self->fd);
+	}
+	EXPECT_EQ(info.id, id);
+}
+
+/*
+ * With CAP_SYS_RAWIO the device addresses show: the buffer's own when it
+ * is contiguous, and every segment's.
+ */
+TEST_F(buffer, dma_addr_visible_with_rawio)
+{
+	struct gdmabuf_segment_desc *segs;
+	struct gdmabuf_info info;
+	__u64 contiguous_addr;
+	__u32 i, nr;
+
+	if (!has_rawio())
+		SKIP(return, "needs CAP_SYS_RAWIO");
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_TRUE(info.attrs & GDMABUF_ATTR_DMA_ADDR_VISIBLE);
+	segs = get_segments(self->fd, &nr);
+	ASSERT_NE(NULL, segs);
+	for (i = 0; i < nr; i++) {
+		EXPECT_NE(0, segs[i].dma_addr) {
+			TH_LOG("segment %u", i);
+		}
+	}
+	/* A scatter-gather buffer has no address of its own. */
+	contiguous_addr = segs[0].dma_addr;
+	if (variant->layout != GDMABUF_LAYOUT_CONTIGUOUS)
+		contiguous_addr = 0;
+	EXPECT_EQ(contiguous_addr, info.dma_addr);
+	free(segs);
+}
+
+/* Without CAP_SYS_RAWIO every device address reads as zero. */
+TEST_F(buffer, dma_addr_hidden_without_rawio)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct gdmabuf_segment_desc *segs;
+		struct gdmabuf_info info;
+		__u32 i, nr;
+
+		if (drop_rawio() || has_rawio())
+			_exit(2);
+		if (get_info(self->fd, &info))
+			_exit(3);
+		if (info.dma_addr || info.attrs & GDMABUF_ATTR_DMA_ADDR_VISIBLE)
+			_exit(4);
+		segs = get_segments(self->fd, &nr);
+		if (!segs)
+			_exit(3);
+		for (i = 0; i < nr; i++)
+			if (segs[i].dma_addr)
+				_exit(5);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	/*
+	 * 2: could not drop CAP_SYS_RAWIO; 3: INFO or SEGMENTS failed;
+	 * 4: INFO shows an address; 5: a segment does
+	 */
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * SEGMENTS lists every segment, as many as INFO says, each whole pages,
+ * together the whole buffer.
+ */
+TEST_F(buffer, segments_cover_buffer)
+{
+	struct gdmabuf_segment_desc segs[BUF_PAGES + 1];
+	struct gdmabuf_segments args = {
+		.count = ARRAY_SIZE(segs),
+		.segments_ptr = (uintptr_t)segs,
+	};
+	struct gdmabuf_info info;
+	__u64 total = 0;
+	__u32 i;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	ASSERT_EQ(0, ioctl_errno(self->fd, GDMABUF_IOCTL_SEGMENTS, &args));
+	EXPECT_EQ(info.nr_segments, args.nr_segments);
+	ASSERT_EQ(args.nr_segments, args.count);
+	for (i = 0; i < args.count; i++) {
+		EXPECT_NE(0, segs[i].len);
+		EXPECT_EQ(0, segs[i].len % self->page) {
+			TH_LOG("segment %u: %llu bytes", i, segs[i].len);
+		}
+		total += segs[i].len;
+	}
+	EXPECT_EQ(self->size, total);
+}
+
+/*
+ * A window of one entry from each index writes that entry and nothing
+ * past it; from nr_segments it is empty.
+ */
+TEST_F(buffer, segments_window)
+{
+	struct gdmabuf_segment_desc all[BUF_PAGES], one[2];
+	struct gdmabuf_segments args = {
+		.count = ARRAY_SIZE(all),
+		.segments_ptr = (uintptr_t)all,
+	};
+	__u32 first, nr;
+
+	ASSERT_EQ(0, ioctl_errno(self->fd, GDMABUF_IOCTL_SEGMENTS, &args));
+	nr = args.nr_segments;
+	ASSERT_EQ(nr, args.count);
+
+	for (first = 0; first <= nr; first++) {
+		memset(one, 0xff, sizeof(one));
+		args = (struct gdmabuf_segments){
+			.first = first,
+			.count = 1,
+			.segments_ptr = (uintptr_t)one,
+		};
+		ASSERT_EQ(0, ioctl_errno(self->fd, GDMABUF_IOCTL_SEGMENTS, &args));
+		EXPECT_EQ(nr, args.nr_segments);
+		EXPECT_EQ(first < nr ? 1 : 0, args.count) {
+			TH_LOG("first %u of %u", first, nr);
+		}
+		if (first < nr) {
+			EXPECT_EQ(all[first].dma_addr, one[0].dma_addr);
+			EXPECT_EQ(all[first].len, one[0].len);
+		} else {
+			EXPECT_EQ(UINT64_MAX, one[0].len);
+		}
+		EXPECT_EQ(UINT64_MAX, one[1].len) {
+			TH_LOG("first %u: written past count", first);
+		}
+	}
+}
+
+/* With count 0 and no array, SEGMENTS only says how many there are. */
+TEST_F(buffer, segments_count_only)
+{
+	struct gdmabuf_segments args = {};
+	struct gdmabuf_info info;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	ASSERT_EQ(0, ioctl_errno(self->fd, GDMABUF_IOCTL_SEGMENTS, &args));
+	EXPECT_EQ(0, args.count);
+	EXPECT_EQ(info.nr_segments, args.nr_segments);
+}
+
+/* A first index past the end of the list is refused. */
+TEST_F(buffer, segments_first_past_end_einval)
+{
+	__u32 firsts[] = { 0, UINT32_MAX };
+	struct gdmabuf_segment_desc seg;
+	struct gdmabuf_info info;
+	unsigned int i;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	firsts[0] = info.nr_segments + 1;
+
+	for (i = 0; i < ARRAY_SIZE(firsts); i++) {
+		struct gdmabuf_segments args = {
+			.first = firsts[i],
+			.count = 1,
+			.segments_ptr = (uintptr_t)&seg,
+		};
+
+		EXPECT_EQ(EINVAL, ioctl_errno(self->fd, GDMABUF_IOCTL_SEGMENTS,
+					      &args)) {
+			TH_LOG("first %u of %u", firsts[i], info.nr_segments);
+		}
+	}
+}
+
+/* SEGMENTS knows no flags yet: any flag is refused. */
+TEST_F(buffer, segments_flags_einval)
+{
+	const __u32 flags[] = { 1, 1U << 31 };
+	struct gdmabuf_segment_desc seg;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		struct gdmabuf_segments args = {
+			.flags = flags[i],
+			.count = 1,
+			.segments_ptr = (uintptr_t)&seg,
+		};
+
+		EXPECT_EQ(EINVAL, ioctl_errno(self->fd, GDMABUF_IOCTL_SEGMENTS,
+					      &args)) {
+			TH_LOG("flags %#x", flags[i]);
+		}
+	}
+}
+
+/* An array SEGMENTS cannot write to fails with EFAULT. */
+TEST_F(buffer, segments_bad_pointer_efault)
+{
+	struct gdmabuf_segments args = { .count = 1 };
+	void *ro;
+
+	ro = mmap(NULL, self->page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	args.segments_ptr = (uintptr_t)ro;
+	EXPECT_EQ(EFAULT, ioctl_errno(self->fd, GDMABUF_IOCTL_SEGMENTS, &args));
+	munmap(ro, self->page);
+}
+
+/*
+ * Reads, writes or both may start and end on any range inside the
+ * buffer, on every memory type (a no-op where nothing needs syncing).
+ */
+TEST_F(buffer, sync_accepts_every_direction)
+{
+	const __u32 flags[] = {
+		GDMABUF_SYNC_READ | GDMABUF_SYNC_START,
+		GDMABUF_SYNC_WRITE | GDMABUF_SYNC_START,
+		GDMABUF_SYNC_RW | GDMABUF_SYNC_START,
+		GDMABUF_SYNC_READ | GDMABUF_SYNC_END,
+		GDMABUF_SYNC_WRITE | GDMABUF_SYNC_END,
+		GDMABUF_SYNC_RW | GDMABUF_SYNC_END,
+	};
+	const struct {
+		__u64 offset;
+		__u64 len;
+	} ranges[] = {
+		{ 0, self->size },
+		{ 1, 1 },
+		{ self->page - 1, 2 },
+		/* across the first scatter-gather segment's end */
+		{ 16 * self->page - 1, 2 },
+		{ self->size - 1, 1 },
+	};
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		for (j = 0; j < ARRAY_SIZE(ranges); j++) {
+			EXPECT_EQ(0, sync_errno(self->fd, ranges[j].offset,
+						ranges[j].len, flags[i])) {
+				TH_LOG("flags %#x, offset %llu, len %llu",
+				       flags[i], ranges[j].offset, ranges[j].len);
+			}
+		}
+	}
+}
+
+/* Flags without READ or WRITE, or with unknown bits, are refused. */
+TEST_F(buffer, sync_bad_flags_einval)
+{
+	const __u32 flags[] = {
+		GDMABUF_SYNC_START,
+		GDMABUF_SYNC_END,
+		1U << 3,
+		GDMABUF_SYNC_RW | 1U << 3,
+		GDMABUF_SYNC_RW | GDMABUF_SYNC_END | 1U << 31,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		EXPECT_EQ(EINVAL, sync_errno(self->fd, 0, self->size, flags[i])) {
+			TH_LOG("flags %#x", flags[i]);
+		}
+	}
+}
+
+/* The reserved field must be zero. */
+TEST_F(buffer, sync_reserved_einval)
+{
+	struct gdmabuf_sync args = {
+		.len = self->size,
+		.flags = GDMABUF_SYNC_RW,
+		.reserved = 1,
+	};
+
+	EXPECT_EQ(EINVAL, ioctl_errno(self->fd, GDMABUF_IOCTL_SYNC, &args));
+}
+
+/* An empty range is refused, wherever it is. */
+TEST_F(buffer, sync_zero_len_einval)
+{
+	const __u64 offsets[] = { 0, self->size - 1, self->size };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(offsets); i++) {
+		EXPECT_EQ(EINVAL, sync_errno(self->fd, offsets[i], 0,
+					     GDMABUF_SYNC_RW)) {
+			TH_LOG("offset %llu", offsets[i]);
+		}
+	}
+}
+
+/* A range reaching past the end of the buffer is refused. */
+TEST_F(buffer, sync_past_end_einval)
+{
+	const struct {
+		__u64 offset;
+		__u64 len;
+	} ranges[] = {
+		{ self->size, 1 },
+		{ 0, self->size + 1 },
+		{ self->size - 1, 2 },
+		{ self->size + self->page, self->page },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ranges); i++) {
+		EXPECT_EQ(EINVAL, sync_errno(self->fd, ranges[i].offset,
+					     ranges[i].len, GDMABUF_SYNC_RW)) {
+			TH_LOG("offset %llu, len %llu",
+			       ranges[i].offset, ranges[i].len);
+		}
+	}
+}
+
+/* A range whose end overflows 64 bits is refused, not wrapped. */
+TEST_F(buffer, sync_overflow_einval)
+{
+	const struct {
+		__u64 offset;
+		__u64 len;
+	} ranges[] = {
+		{ UINT64_MAX, 1 },
+		{ UINT64_MAX, 2 },
+		{ 1, UINT64_MAX },
+		/* offset + len is 2^64: 0 once wrapped */
+		{ self->page, -(__u64)self->page },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ranges); i++) {
+		EXPECT_EQ(EINVAL, sync_errno(self->fd, ranges[i].offset,
+					     ranges[i].len, GDMABUF_SYNC_RW)) {
+			TH_LOG("offset %#llx, len %#llx",
+			       ranges[i].offset, ranges[i].len);
+		}
+	}
+}
+
+/* INFO's struct is extensible, as the uapi header describes. */
+TEST_F(buffer, info_struct_size)
+{
+	struct {
+		struct gdmabuf_info info;
+		__u64 future;
+	} big = {};
+
+	check_struct_size(_metadata, self->fd, GDMABUF_IOCTL_INFO, &big,
+			  sizeof(big.info), &big.future);
+}
+
+/* SEGMENTS' struct is extensible, as the uapi header describes. */
+TEST_F(buffer, segments_struct_size)
+{
+	struct {
+		struct gdmabuf_segments segments;
+		__u64 future;
+	} big = {};
+
+	check_struct_size(_metadata, self->fd, GDMABUF_IOCTL_SEGMENTS, &big,
+			  sizeof(big.segments), &big.future);
+}
+
+/* SYNC's struct is extensible, as the uapi header describes. */
+TEST_F(buffer, sync_struct_size)
+{
+	struct {
+		struct gdmabuf_sync sync;
+		__u64 future;
+	} big = {
+		.sync = { .len = 1, .flags = GDMABUF_SYNC_RW },
+	};
+
+	check_struct_size(_metadata, self->fd, GDMABUF_IOCTL_SYNC, &big,
+			  sizeof(big.sync), &big.future);
+}
+
+/* ALLOC is the control device's: a buffer fd answers ENOTTY. */
+TEST_F(buffer, alloc_enotty)
+{
+	struct gdmabuf_alloc args = alloc_args(self->page);
+
+	EXPECT_EQ(ENOTTY, ioctl_errno(self->fd, GDMABUF_IOCTL_ALLOC, &args));
+}
+
+/* Commands a buffer fd does not know fail with ENOTTY. */
+TEST_F(buffer, unknown_ioctl_enotty)
+{
+	const unsigned long cmds[] = {
+		_IO(GDMABUF_IOCTL_MAGIC, 0x1f),
+		_IOWR(GDMABUF_IOCTL_MAGIC, 0x04, struct gdmabuf_sync),
+		_IOR(GDMABUF_IOCTL_MAGIC, 0xff, __u32),
+		_IOWR('H', 0x0, __u64),	/* the DMA-BUF heap magic */
+		0,
+	};
+	__u64 arg[16] = {};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		EXPECT_EQ(ENOTTY, ioctl_errno(self->fd, cmds[i], arg)) {
+			TH_LOG("cmd %#lx", cmds[i]);
+		}
+	}
+}
+
+/* Known commands with the wrong direction bits fail with ENOTTY. */
+TEST_F(buffer, wrong_direction_enotty)
+{
+	const unsigned long cmds[] = {
+		_IO(GDMABUF_IOCTL_MAGIC, _IOC_NR(GDMABUF_IOCTL_INFO)),
+		_IOR(GDMABUF_IOCTL_MAGIC, _IOC_NR(GDMABUF_IOCTL_INFO),
+		     struct gdmabuf_info),
+		_IOW(GDMABUF_IOCTL_MAGIC, _IOC_NR(GDMABUF_IOCTL_SEGMENTS),
+		     struct gdmabuf_segments),
+		_IOWR(GDMABUF_IOCTL_MAGIC, _IOC_NR(GDMABUF_IOCTL_SYNC),
+		      struct gdmabuf_sync),
+	};
+	__u64 arg[16] = {};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		EXPECT_EQ(ENOTTY, ioctl_errno(self->fd, cmds[i], arg)) {
+			TH_LOG("cmd %#lx", cmds[i]);
+		}
+	}
+}
+
+/* A new buffer reads as zeros. */
+TEST_F(buffer, mmap_new_buffer_zeroed)
+{
+	void *map;
+
+	map = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(-1, first_nonzero(map, self->size));
+	munmap(map, self->size);
+}
+
+/*
+ * What is written through one mapping, with a sync around it, reads back
+ * through another, with a sync around that.
+ */
+TEST_F(buffer, mmap_write_read_back)
+{
+	void *map;
+
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, sync_errno(self->fd, 0, self->size,
+				GDMABUF_SYNC_WRITE | GDMABUF_SYNC_START));
+	fill_pattern(map, 0, self->size, PATTERN_SEED);
+	ASSERT_EQ(0, sync_errno(self->fd, 0, self->size,
+				GDMABUF_SYNC_WRITE | GDMABUF_SYNC_END));
+	ASSERT_EQ(0, munmap(map, self->size));
+
+	map = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, sync_errno(self->fd, 0, self->size,
+				GDMABUF_SYNC_READ | GDMABUF_SYNC_START));
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, self->size, PATTERN_SEED));
+	ASSERT_EQ(0, sync_errno(self->fd, 0, self->size,
+				GDMABUF_SYNC_READ | GDMABUF_SYNC_END));
+	munmap(map, self->size);
+}
+
+/* A mapping at a page offset shows the buffer from that offset on. */
+TEST_F(buffer, mmap_at_offset)
+{
+	const size_t tail = 3 * self->page;
+	void *whole, *part;
+	size_t offset;
+
+	whole = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     self->fd, 0);
+	ASSERT_NE(MAP_FAILED, whole);
+	fill_pattern(whole, 0, self->size, PATTERN_SEED);
+
+	for (offset = 0; offset < self->size; offset += self->page) {
+		part = mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd,
+			    offset);
+		ASSERT_NE(MAP_FAILED, part);
+		EXPECT_EQ(-1, pattern_mismatch(part, offset, self->page,
+					       PATTERN_SEED)) {
+			TH_LOG("page at offset %zu", offset);
+		}
+		munmap(part, self->page);
+	}
+
+	part = mmap(NULL, tail, PROT_READ, MAP_SHARED, self->fd,
+		    self->size - tail);
+	ASSERT_NE(MAP_FAILED, part);
+	EXPECT_EQ(-1, pattern_mismatch(part, self->size - tail, tail,
+				       PATTERN_SEED));
+	munmap(part, tail);
+	munmap(whole, self->size);
+}
+
+/* MAP_PRIVATE is refused: a private copy would stop sharing. */
+TEST_F(buffer, mmap_private_einval)
+{
+	EXPECT_EQ(EINVAL, mmap_errno(self->fd, self->size, PROT_READ,
+				     MAP_PRIVATE, 0));
+	EXPECT_EQ(EINVAL, mmap_errno(self->fd, self->size,
+				     PROT_READ | PROT_WRITE, MAP_PRIVATE, 0));
+}
+
+/* A mapping reaching past the end of the buffer is refused. */
+TEST_F(buffer, mmap_out_of_range_einval)
+{
+	const struct {
+		off_t offset;
+		size_t len;
+	} cases[] = {
+		{ self->size, self->page },
+		{ 0, self->size + self->page },
+		{ self->size - self->page, 2 * self->page },
+		{ (off_t)1 << 40, self->page },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		EXPECT_EQ(EINVAL, mmap_errno(self->fd, cases[i].len, PROT_READ,
+					     MAP_SHARED, cases[i].offset)) {
+			TH_LOG("offset %jd, len %zu",
+			       (intmax_t)cases[i].offset, cases[i].len);
+		}
+	}
+}
+
+/*
+ * A read-only buffer fd maps for reading, not for writing, and its
+ * mapping cannot be made writable later.
+ */
+TEST_F(buffer, mmap_rdonly_fd_refuses_write)
+{
+	__u8 *map;
+	int fd;
+
+	fd = alloc_buffer(self->ctl, self->page, variant->mem_type,
+			  variant->layout, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(EACCES, mmap_errno(fd, self->page, PROT_READ | PROT_WRITE,
+				     MAP_SHARED, 0));
+
+	map = mmap(NULL, self->page, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(0, map[0]);
+	EXPECT_EQ(-1, mprotect(map, self->page, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	munmap(map, self->page);
+	close(fd);
+}
+
+/* A mapping cannot grow, even inside the buffer: mremap() fails. */
+TEST_F(buffer, mremap_grow_efault)
+{
+	const size_t lens[] = { self->size - self->page, self->size };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		void *map, *grown;
+
+		map = mmap(NULL, lens[i], PROT_READ | PROT_WRITE, MAP_SHARED,
+			   self->fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		grown = mremap(map, lens[i], lens[i] + self->page,
+			       MREMAP_MAYMOVE);
+		EXPECT_EQ(MAP_FAILED, grown) {
+			TH_LOG("%zu bytes grew by a page", lens[i]);
+		}
+		EXPECT_EQ(EFAULT, errno);
+		if (grown == MAP_FAILED)
+			munmap(map, lens[i]);
+		else
+			munmap(grown, lens[i] + self->page);
+	}
+}
+
+/* A forked child shares the mapping: each sees the other's writes. */
+TEST_F(buffer, fork_shares_mapping)
+{
+	__u8 *map;
+	int status;
+	pid_t pid;
+
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map[0] = 0x5a;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (map[0] != 0x5a)
+			_exit(2);
+		map[self->size - 1] = 0xa5;
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	/* 2: the child did not see the parent's write */
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0xa5, map[self->size - 1]);
+	munmap(map, self->size);
+}
+
+/* A mapping keeps working after the buffer's last fd is closed. */
+TEST_F(buffer, mapping_outlives_fd)
+{
+	void *map;
+
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	/* Nothing was faulted in before the close. */
+	fill_pattern(map, 0, self->size, PATTERN_SEED);
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, self->size, PATTERN_SEED));
+	munmap(map, self->size);
+}
+
+/* Unmapping a page in the middle leaves the pages around it working. */
+TEST_F(buffer, partial_munmap_keeps_rest)
+{
+	const size_t hole = 5 * self->page;
+	const size_t after = hole + self->page;
+	__u8 *map;
+
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	fill_pattern(map, 0, self->size, PATTERN_SEED);
+	ASSERT_EQ(0, munmap(map + hole, self->page));
+
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, hole, PATTERN_SEED));
+	EXPECT_EQ(-1, pattern_mismatch(map + after, after, self->size - after,
+				       PATTERN_SEED));
+	fill_pattern(map, 0, hole, ~PATTERN_SEED);
+	fill_pattern(map + after, after, self->size - after, ~PATTERN_SEED);
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, hole, ~PATTERN_SEED));
+	EXPECT_EQ(-1, pattern_mismatch(map + after, after, self->size - after,
+				       ~PATTERN_SEED));
+	munmap(map, hole);
+	munmap(map + after, self->size - after);
+}
+
+/* debugfs lists the buffer: a line starts with its id. */
+TEST_F(buffer, debugfs_lists_buffer)
+{
+	struct gdmabuf_info info;
+
+	if (!debugfs_mounted())
+		SKIP(return, "debugfs not mounted at " DEBUGFS_ROOT);
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(1, debugfs_lists(info.id)) {
+		TH_LOG("id %llu in " GDMABUF_DEBUGFS_BUFFERS, info.id);
+	}
+}
+
+/* Once its last fd is closed, the buffer leaves the debugfs list. */
+TEST_F(buffer, debugfs_drops_closed_buffer)
+{
+	struct gdmabuf_info info;
+
+	if (!debugfs_mounted())
+		SKIP(return, "debugfs not mounted at " DEBUGFS_ROOT);
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	EXPECT_EQ(0, debugfs_lists(info.id)) {
+		TH_LOG("id %llu in " GDMABUF_DEBUGFS_BUFFERS, info.id);
+	}
+}
+
+/* A 64 MiB cached buffer, which x86-64 can map with 2 MiB PMDs. */
+FIXTURE(huge) {
+	int ctl;
+	int fd;
+};
+
+FIXTURE_VARIANT(huge) {
+	__u32 layout;
+};
+
+FIXTURE_VARIANT_ADD(huge, cached_contiguous) {
+	.layout = GDMABUF_LAYOUT_CONTIGUOUS,
+};
+
+FIXTURE_VARIANT_ADD(huge, cached_scatter_gather) {
+	.layout = GDMABUF_LAYOUT_SCATTER_GATHER,
+};
+
+FIXTURE_SETUP(huge)
+{
+	self->ctl = -1;
+	self->fd = -1;
+	if (page_size() != HUGE_PAGE_4K)
+		SKIP(return, "the fault count assumes 4 KiB pages, 2 MiB PMDs");
+	if (access("/sys/kernel/mm/transparent_hugepage", F_OK))
+		SKIP(return, "no THP: the kernel maps PFNs with 4 KiB pages only");
+
+	self->ctl = open(GDMABUF_DEV, O_RDWR | O_CLOEXEC);
+	if (self->ctl < 0 && errno == ENOENT)
+		SKIP(return, GDMABUF_DEV " not present (module not loaded?)");
+	ASSERT_LE(0, self->ctl);
+
+	self->fd = alloc_buffer(self->ctl, HUGE_BUF_SIZE, GDMABUF_MEM_CACHED,
+				variant->layout, O_RDWR | O_CLOEXEC);
+	if (self->fd < 0 && errno == ENOMEM &&
+	    variant->layout == GDMABUF_LAYOUT_CONTIGUOUS)
+		SKIP(return, "no 64 MiB of contiguous memory (no CMA?)");
+	if (self->fd < 0 && errno == ENOMEM)
+		SKIP(return, "not enough free memory for 64 MiB");
+	if (self->fd < 0 && errno == E2BIG)
+		SKIP(return, "64 MiB is above max_buffer_size");
+	ASSERT_LE(0, self->fd) {
+		TH_LOG("ALLOC: %s", strerror(errno));
+	}
+}
+
+FIXTURE_TEARDOWN(huge)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->ctl >= 0)
+		close(self->ctl);
+}
+
+/*
+ * The most faults touching every page of @map may take: one per 2 MiB
+ * for segments of whole 2 MiB blocks, one per page for smaller ones
+ * (scatter-gather on fragmented memory), plus slack.
+ */
+static unsigned long huge_fault_bound(const struct gdmabuf_segment_desc *segs,
+				      __u32 nr, __u32 layout, const void *map)
+{
+	unsigned long bound = HUGE_FAULT_SLACK;
+	__u32 i;
+
+	for (i = 0; i < nr; i++) {
+		if (segs[i].len % HUGE_PMD_SIZE)
+			bound += segs[i].len / HUGE_PAGE_4K;
+		else
+			bound += segs[i].len / HUGE_PMD_SIZE;
+	}
+	/*
+	 * Contiguous memory need not be 2 MiB aligned (CMA aligns 64 MiB to
+	 * 1 MiB by default); the mapping is placed at the same offset in a
+	 * 2 MiB block, and the partial blocks at both ends take 4K faults.
+	 */
+	if (layout == GDMABUF_LAYOUT_CONTIGUOUS &&
+	    (uintptr_t)map % HUGE_PMD_SIZE)
+		bound += HUGE_PMD_SIZE / HUGE_PAGE_4K;
+	return bound;
+}
+
+/* Touching every page takes about one fault per 2 MiB: PMD mappings. */
+TEST_F(huge, touch_faults_once_per_pmd)
+{
+	struct gdmabuf_segment_desc *segs;
+	struct rusage before, after;
+	__u8 *map;
+	unsigned long bound;
+	__u32 nr;
+	long faults;
+	size_t off;
+
+	map = mmap(NULL, HUGE_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	segs = get_segments(self->fd, &nr);
+	ASSERT_NE(NULL, segs);
+	bound = huge_fault_bound(segs, nr, variant->layout, map);
+	free(segs);
+
+	ASSERT_EQ(0, getrusage(RUSAGE_SELF, &before));
+	for (off = 0; off < HUGE_BUF_SIZE; off += HUGE_PAGE_4K)
+		map[off] = 1;
+	ASSERT_EQ(0, getrusage(RUSAGE_SELF, &after));
+	faults = after.ru_minflt - before.ru_minflt;
+
+	EXPECT_GE(bound, faults) {
+		TH_LOG("%ld faults for %lu pages in %u segments, mapped at %p",
+		       faults, HUGE_BUF_SIZE / HUGE_PAGE_4K, nr, map);
+	}
+	munmap(map, HUGE_BUF_SIZE);
+}
+
+/*
+ * Unmapping a page inside a huge mapping splits it: the rest of the 2 MiB
+ * block and the buffer keep their data and stay writable.
+ */
+TEST_F(huge, partial_munmap_keeps_rest)
+{
+	const size_t hole = HUGE_PMD_SIZE + 5 * HUGE_PAGE_4K;
+	const size_t after = hole + HUGE_PAGE_4K;
+	__u8 *map;
+
+	map = mmap(NULL, HUGE_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	fill_pattern(map, 0, HUGE_BUF_SIZE, PATTERN_SEED);
+	ASSERT_EQ(0, munmap(map + hole, HUGE_PAGE_4K));
+
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, hole, PATTERN_SEED));
+	EXPECT_EQ(-1, pattern_mismatch(map + after, after,
+				       HUGE_BUF_SIZE - after, PATTERN_SEED));
+	fill_pattern(map + after, after, HUGE_PMD_SIZE, ~PATTERN_SEED);
+	EXPECT_EQ(-1, pattern_mismatch(map + after, after, HUGE_PMD_SIZE,
+				       ~PATTERN_SEED));
+	munmap(map, hole);
+	munmap(map + after, HUGE_BUF_SIZE - after);
 }
 
 TEST_HARNESS_MAIN

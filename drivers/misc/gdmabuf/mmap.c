@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gdmabuf user mappings.
+ *
+ * Cached memory is ordinary kernel memory, mapped by its page frames as it
+ * is faulted in: PMD or PUD entries wherever the user address, the frame
+ * and the rest of the segment allow, 4K entries otherwise. For that, the
+ * mapping's address is chosen congruent to the memory's physical address
+ * modulo the huge page size. Coherent and write-combine memory is mapped
+ * whole at mmap() time by dma_mmap_attrs(), with the attributes of the
+ * kernel's own mapping.
+ *
+ * Every mapping holds the buffer file, so the buffer lives until the last
+ * fd and the last mapping are gone. ->mmap runs with mmap_lock held.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/huge_mm.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pfn_t.h>
+#include <kunit/visibility.h>
+#include <uapi/linux/gdmabuf.h>
+
+#include "gdmabuf.h"
+
+static void gdmabuf_vm_open(struct vm_area_struct *vma)
+{
+	struct gdmabuf_buffer *buf = vma->vm_private_data;
+
+	atomic_inc(&buf->mappings);
+}
+
+static void gdmabuf_vm_close(struct vm_area_struct *vma)
+{
+	struct gdmabuf_buffer *buf = vma->vm_private_data;
+
+	atomic_dec(&buf->mappings);
+}
+
+static vm_fault_t gdmabuf_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct gdmabuf_buffer *buf = vma->vm_private_data;
+	unsigned long addr = vmf->address & ~((PAGE_SIZE << order) - 1);
+	unsigned long pfn, contig;
+	pgoff_t pgoff;
+
+	if (addr < vma->vm_start)
+		return VM_FAULT_FALLBACK;
+	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	if (gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs, pgoff, &pfn, &contig) < 0)
+		return order ? VM_FAULT_FALLBACK : VM_FAULT_SIGBUS;
+
+	switch (order) {
+	case 0:
+		return vmf_insert_pfn(vma, vmf->address, pfn);
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	case PMD_ORDER:
+		if (!gdmabuf_huge_fits(vmf->address, vma->vm_start, vma->vm_end,
+				       pfn, contig, order))
+			return VM_FAULT_FALLBACK;
+		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
+					  vmf->flags & FAULT_FLAG_WRITE);
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	case PUD_ORDER:
+		if (!gdmabuf_huge_fits(vmf->address, vma->vm_start, vma->vm_end,
+				       pfn, contig, order))
+			return VM_FAULT_FALLBACK;
+		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
+					  vmf->flags & FAULT_FLAG_WRITE);
+#endif
+	default:
+		return VM_FAULT_FALLBACK;
+	}
+}
+
+/* A fault past the buffer, after a partial mremap() or similar: SIGBUS. */
+static vm_fault_t gdmabuf_vm_fault(struct vm_fault *vmf)
+{
+	return gdmabuf_vm_huge_fault(vmf, 0);
+}
+
+static const struct vm_operations_struct gdmabuf_vm_ops = {
+	.open = gdmabuf_vm_open,
+	.close = gdmabuf_vm_close,
+	.fault = gdmabuf_vm_fault,
+#ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
+	.huge_fault = gdmabuf_vm_huge_fault,
+#endif
+};
+
+/* Coherent memory: mapped once, whole, by the DMA API. */
+static const struct vm_operations_struct gdmabuf_vm_dma_ops = {
+	.open = gdmabuf_vm_open,
+	.close = gdmabuf_vm_close,
+};
+
+/* mmap() of a buffer fd; called with mmap_lock held. */
+int gdmabuf_buffer_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct gdmabuf_buffer *buf = file->private_data;
+	u64 offset = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	int ret;
+
+	/*
+	 * A private copy of device memory would silently stop sharing.
+	 * VM_MAYSHARE, as a read-only fd's MAP_SHARED mapping lacks VM_SHARED.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (!gdmabuf_range_valid(buf->size, offset, vma->vm_end - vma->vm_start))
+		return -EINVAL;
+
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_private_data = buf;
+	if (buf->mem_type == GDMABUF_MEM_CACHED) {
+		vm_flags_set(vma, VM_PFNMAP | VM_IO);
+		vma->vm_ops = &gdmabuf_vm_ops;
+	} else {
+		/* dma_mmap_attrs() maps from vm_pgoff itself. */
+		ret = dma_mmap_attrs(buf->dev, vma, buf->cpu_addr,
+				     buf->segs[0].dma_addr, buf->size,
+				     buf->mem_type == GDMABUF_MEM_WRITE_COMBINE ?
+				     DMA_ATTR_WRITE_COMBINE : 0);
+		if (ret)
+			return ret;
+		vma->vm_ops = &gdmabuf_vm_dma_ops;
+	}
+	gdmabuf_vm_open(vma);
+	return 0;
+}
+
+/* The largest page size the architecture can map a PFN range with. */
+static unsigned long gdmabuf_huge_align(unsigned long len)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	if (len >= PUD_SIZE && has_transparent_pud_hugepage())
+		return PUD_SIZE;
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	if (len >= PMD_SIZE && has_transparent_hugepage())
+		return PMD_SIZE;
+#endif
+	return 0;
+}
+
+/*
+ * Pick an address congruent to the memory's physical address modulo the
+ * huge page size, so that faults can map whole PMDs (or PUDs).
+ */
+unsigned long gdmabuf_buffer_get_unmapped_area(struct file *file,
+					       unsigned long addr,
+					       unsigned long len,
+					       unsigned long pgoff,
+					       unsigned long flags)
+{
+	struct gdmabuf_buffer *buf = file->private_data;
+	unsigned long align = gdmabuf_huge_align(len);
+	unsigned long pfn, contig, phase, ret;
+
+	if (addr || (flags & MAP_FIXED) || !align ||
+	    buf->mem_type != GDMABUF_MEM_CACHED ||
+	    gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs, pgoff, &pfn, &contig) < 0)
+		return mm_get_unmapped_area(current->mm, file, addr, len, pgoff,
+					    flags);
+
+	ret = mm_get_unmapped_area(current->mm, file, 0, len + align, pgoff,
+				   flags);
+	if (IS_ERR_VALUE(ret))
+		return mm_get_unmapped_area(current->mm, file, 0, len, pgoff,
+					    flags);
+	phase = (pfn << PAGE_SHIFT) & (align - 1);
+	return gdmabuf_align_addr(ret, phase, align);
+}
