@@ -10,7 +10,7 @@ PKGS=(linux-source-6.12 quilt busybox-static sparse ccache
 
 missing=()
 for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	[[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *"ok installed"* ]] ||
 		missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then

@@ -21,7 +21,7 @@ run_logged "kselftest-build-$ARCH" make -C "$PATCHED/tools/testing/selftests" \
 rm -rf "$ROOTFS"
 mkdir -p "$ROOTFS"/{bin,dev,proc,sys,tmp,lib/modules}
 cp /bin/busybox "$ROOTFS/bin/busybox"
-file "$ROOTFS/bin/busybox" | grep -q 'statically linked' ||
+[[ $(file "$ROOTFS/bin/busybox") == *"statically linked"* ]] ||
 	die "/bin/busybox is not static; install busybox-static"
 cp "$ROOT/scripts/guest-init" "$ROOTFS/init"
 chmod +x "$ROOTFS/init"
