@@ -15,6 +15,9 @@ TREE=$BUILD/tree               # git tree for editing patches ('make tree')
 # outside the clone, so that a fresh clone (CI) still finds a warm cache
 export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gdmabuf-ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# hash paths relative to the clone, so that every clone shares the cache
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}
+export CCACHE_NOHASHDIR=true
 export KBUILD_BUILD_USER=gdmabuf KBUILD_BUILD_HOST=bench
 
 mkdir -p "$LOGS"

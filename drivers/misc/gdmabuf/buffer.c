@@ -17,6 +17,7 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -206,6 +207,8 @@ struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
 	}
 	kref_init(&buf->ref);
 	INIT_LIST_HEAD(&buf->node);
+	mutex_init(&buf->lock);
+	INIT_LIST_HEAD(&buf->attachments);
 	buf->dev = dev;
 	buf->size = size;
 	buf->mem_type = mem_type;
@@ -228,6 +231,7 @@ struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
 
 free_segs:
 	kvfree(buf->segs);
+	mutex_destroy(&buf->lock);
 free_buf:
 	kfree(buf);
 uncharge:
@@ -244,6 +248,7 @@ static void gdmabuf_buffer_release(struct kref *ref)
 	gdmabuf_buffer_free_memory(buf);
 	gdmabuf_uncharge(buf->size);
 	kvfree(buf->segs);
+	mutex_destroy(&buf->lock);
 	kfree(buf);
 }
 
@@ -266,28 +271,13 @@ static enum dma_data_direction gdmabuf_sync_dir(u32 flags)
 	}
 }
 
-/*
- * Sync [@offset, @offset + @len), widened to cache lines, for the CPU
- * (GDMABUF_SYNC_START) or for the device (GDMABUF_SYNC_END).
- */
-int gdmabuf_buffer_sync(struct gdmabuf_buffer *buf, u64 offset, u64 len,
-			u32 flags)
+/* Sync the bytes [@start, @end) of cached memory, segment by segment. */
+static void gdmabuf_buffer_sync_range(struct gdmabuf_buffer *buf, u64 start,
+				      u64 end, enum dma_data_direction dir,
+				      bool for_cpu)
 {
-	enum dma_data_direction dir = gdmabuf_sync_dir(flags);
-	bool for_cpu = !(flags & GDMABUF_SYNC_END);
-	u64 start, end;
 	unsigned int i;
 
-	if (flags & ~(GDMABUF_SYNC_RW | GDMABUF_SYNC_END) ||
-	    !(flags & GDMABUF_SYNC_RW) ||
-	    !gdmabuf_range_valid(buf->size, offset, len))
-		return -EINVAL;
-	/* Coherent and write-combine memory is never cached for the CPU. */
-	if (buf->mem_type != GDMABUF_MEM_CACHED || buf->coherent)
-		return 0;
-
-	gdmabuf_sync_range_align(offset, len, buf->size,
-				 dma_get_cache_alignment(), &start, &end);
 	for (i = 0; i < buf->nsegs && start < end; i++) {
 		const struct gdmabuf_segment *seg = &buf->segs[i];
 		u64 seg_start = (u64)seg->pgoff << PAGE_SHIFT;
@@ -305,9 +295,40 @@ int gdmabuf_buffer_sync(struct gdmabuf_buffer *buf, u64 offset, u64 len,
 							 start - seg_start, chunk, dir);
 		start += chunk;
 	}
+}
+
+/*
+ * Sync [@offset, @offset + @len), widened to cache lines, for the CPU
+ * (GDMABUF_SYNC_START) or for the device (GDMABUF_SYNC_END).
+ */
+int gdmabuf_buffer_sync(struct gdmabuf_buffer *buf, u64 offset, u64 len,
+			u32 flags)
+{
+	u64 start, end;
+
+	if (flags & ~(GDMABUF_SYNC_RW | GDMABUF_SYNC_END) ||
+	    !(flags & GDMABUF_SYNC_RW) ||
+	    !gdmabuf_range_valid(buf->size, offset, len))
+		return -EINVAL;
+	/* Coherent and write-combine memory is never cached for the CPU. */
+	if (buf->mem_type != GDMABUF_MEM_CACHED || buf->coherent)
+		return 0;
+
+	gdmabuf_sync_range_align(offset, len, buf->size,
+				 dma_get_cache_alignment(), &start, &end);
+	gdmabuf_buffer_sync_range(buf, start, end, gdmabuf_sync_dir(flags),
+				  !(flags & GDMABUF_SYNC_END));
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_sync);
+
+/* Sync all of cached memory for gdmabuf's device, for dma-buf CPU access. */
+void gdmabuf_buffer_sync_dir(struct gdmabuf_buffer *buf,
+			     enum dma_data_direction dir, bool for_cpu)
+{
+	if (buf->mem_type == GDMABUF_MEM_CACHED && !buf->coherent)
+		gdmabuf_buffer_sync_range(buf, 0, buf->size, dir, for_cpu);
+}
 
 static long gdmabuf_buffer_ioctl_info(struct file *file, void *kdata,
 				      struct gdmabuf_ioctl_ctx *ctx)
@@ -371,6 +392,34 @@ static long gdmabuf_buffer_ioctl_sync(struct file *file, void *kdata,
 				   args->len, args->flags);
 }
 
+static long gdmabuf_buffer_ioctl_export(struct file *file, void *kdata,
+					struct gdmabuf_ioctl_ctx *ctx)
+{
+	struct gdmabuf_export *args = kdata;
+	struct dma_buf *dmabuf;
+	int fd;
+
+	if (args->flags || args->reserved || args->fd ||
+	    !gdmabuf_fd_flags_valid(args->fd_flags))
+		return -EINVAL;
+	/* A read-only buffer fd must not become writable through a dma-buf. */
+	if ((args->fd_flags & O_ACCMODE) == O_RDWR && !(file->f_mode & FMODE_WRITE))
+		return -EACCES;
+
+	dmabuf = gdmabuf_buffer_export(file->private_data, args->fd_flags);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	fd = get_unused_fd_flags(args->fd_flags & O_CLOEXEC);
+	if (fd < 0) {
+		dma_buf_put(dmabuf);
+		return fd;
+	}
+	args->fd = fd;
+	ctx->new_file = dmabuf->file;
+	ctx->new_fd = fd;
+	return 0;
+}
+
 /* Commands of a buffer fd, indexed by command number. */
 static const struct gdmabuf_ioctl_desc gdmabuf_buffer_ioctls[] = {
 	[_IOC_NR(GDMABUF_IOCTL_INFO)] = {
@@ -388,11 +437,17 @@ static const struct gdmabuf_ioctl_desc gdmabuf_buffer_ioctls[] = {
 		.min_size = sizeof(struct gdmabuf_sync),
 		.handler = gdmabuf_buffer_ioctl_sync,
 	},
+	[_IOC_NR(GDMABUF_IOCTL_EXPORT)] = {
+		.cmd = GDMABUF_IOCTL_EXPORT,
+		.min_size = sizeof(struct gdmabuf_export),
+		.handler = gdmabuf_buffer_ioctl_export,
+	},
 };
 
 static_assert(sizeof(struct gdmabuf_info) <= GDMABUF_IOCTL_MAX_SIZE);
 static_assert(sizeof(struct gdmabuf_segments) <= GDMABUF_IOCTL_MAX_SIZE);
 static_assert(sizeof(struct gdmabuf_sync) <= GDMABUF_IOCTL_MAX_SIZE);
+static_assert(sizeof(struct gdmabuf_export) <= GDMABUF_IOCTL_MAX_SIZE);
 
 /* Every buffer-fd ioctl goes through the dispatch table. */
 static long gdmabuf_buffer_ioctl(struct file *file, unsigned int cmd,

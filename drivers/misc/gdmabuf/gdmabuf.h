@@ -7,12 +7,15 @@
 #define _GDMABUF_H
 
 #include <linux/atomic.h>
+#include <linux/dma-direction.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 
 struct device;
+struct dma_buf;
 struct file;
 struct miscdevice;
 struct seq_file;
@@ -100,6 +103,10 @@ unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
  * @owner_comm: its name at allocation time
  * @nsegs: entries in @segs
  * @segs: the segments, in buffer order
+ * @lock: protects @attachments, @vmap_count and @vaddr
+ * @attachments: the dma-buf attachments of every export of the buffer
+ * @vmap_count: users of @vaddr
+ * @vaddr: kernel mapping of cached memory for dma-buf vmap
  */
 struct gdmabuf_buffer {
 	struct kref ref;
@@ -117,6 +124,10 @@ struct gdmabuf_buffer {
 	char owner_comm[TASK_COMM_LEN];
 	unsigned int nsegs;
 	struct gdmabuf_segment *segs;
+	struct mutex lock;	/* attachments, vmap_count, vaddr */
+	struct list_head attachments;
+	unsigned int vmap_count;
+	void *vaddr;
 };
 
 struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
@@ -125,7 +136,12 @@ void gdmabuf_buffer_put(struct gdmabuf_buffer *buf);
 struct file *gdmabuf_buffer_file(struct gdmabuf_buffer *buf, u32 fd_flags);
 int gdmabuf_buffer_sync(struct gdmabuf_buffer *buf, u64 offset, u64 len,
 			u32 flags);
+void gdmabuf_buffer_sync_dir(struct gdmabuf_buffer *buf,
+			     enum dma_data_direction dir, bool for_cpu);
 int gdmabuf_buffer_mmap(struct file *file, struct vm_area_struct *vma);
+int gdmabuf_buffer_mmap_vma(struct gdmabuf_buffer *buf,
+			    struct vm_area_struct *vma);
+struct dma_buf *gdmabuf_buffer_export(struct gdmabuf_buffer *buf, u32 fd_flags);
 unsigned long gdmabuf_buffer_get_unmapped_area(struct file *file,
 					       unsigned long addr,
 					       unsigned long len,
@@ -133,7 +149,8 @@ unsigned long gdmabuf_buffer_get_unmapped_area(struct file *file,
 					       unsigned long flags);
 void gdmabuf_debugfs_show(struct seq_file *m);
 
-/* The buffer list and the limits, in main.c. */
+/* The buffer list, the limits and fd flags, in main.c. */
+bool gdmabuf_fd_flags_valid(u32 fd_flags);
 extern struct mutex gdmabuf_lock;
 extern struct list_head gdmabuf_buffers;
 int gdmabuf_charge(u64 size);

@@ -4,7 +4,13 @@
  * mapping arithmetic and the buffer paths KUnit can reach.
  */
 
+#include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/iommu.h>
+#include <linux/iosys-map.h>
+#include <linux/scatterlist.h>
 #include <linux/align.h>
 #include <linux/errno.h>
 #include <linux/file.h>
@@ -1053,8 +1059,160 @@ static struct kunit_suite gdmabuf_buffer_suite = {
 	.test_cases = gdmabuf_buffer_cases,
 };
 
-kunit_test_suites(&gdmabuf_ioctl_suite, &gdmabuf_mapping_suite, &gdmabuf_buffer_suite);
+/* An importer with the given DMA mask, on the KUnit bus. */
+static struct device *gdmabuf_kunit_importer(struct kunit *test, u64 mask)
+{
+	struct device *dev = kunit_device_register(test, "gdmabuf-importer");
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	/* Set directly: dma_set_mask() refuses masks this small. */
+	dev->coherent_dma_mask = mask;
+	dev->dma_mask = &dev->coherent_dma_mask;
+	return dev;
+}
+
+static void gdmabuf_kunit_dma_buf_put(void *dmabuf)
+{
+	dma_buf_put(dmabuf);
+}
+
+static struct dma_buf *gdmabuf_kunit_export(struct kunit *test,
+					    struct gdmabuf_buffer *buf)
+{
+	struct dma_buf *dmabuf = gdmabuf_buffer_export(buf, O_RDWR);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_dma_buf_put,
+							dmabuf), 0);
+	return dmabuf;
+}
+
+/*
+ * Success: an importer with a 64-bit mask gets an sg_table that covers the
+ * buffer; for cached memory it lists the buffer's segments, in order, split
+ * to the importer's maximum segment size, at the DMA addresses gdmabuf's
+ * own device sees (no IOMMU here).
+ */
+static void gdmabuf_dmabuf_map_kinds(struct kunit *test)
+{
+	const struct gdmabuf_kind *k = test->param_value;
+	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, k);
+	struct device *dev = gdmabuf_kunit_importer(test, DMA_BIT_MASK(64));
+	struct dma_buf *dmabuf = gdmabuf_kunit_export(test, buf);
+	struct dma_buf_attachment *attach;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	u64 total = 0;
+	unsigned int i;
+
+	KUNIT_EXPECT_STREQ(test, dmabuf->exp_name, "gdmabuf");
+	KUNIT_EXPECT_EQ(test, dmabuf->size, buf->size);
+
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	sgt = dma_buf_map_attachment_unlocked(attach, DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		total += sg_dma_len(sg);
+	KUNIT_EXPECT_EQ(test, total, buf->size);
+	/* Entries split the segments, in order, to the importer's limit. */
+	if (k->mem_type == GDMABUF_MEM_CACHED && !device_iommu_mapped(dev)) {
+		unsigned long off = 0;
+		unsigned int seg = 0;
+
+		for_each_sgtable_sg(sgt, sg, i) {
+			KUNIT_ASSERT_LT(test, seg, buf->nsegs);
+			KUNIT_EXPECT_LE(test, sg->length, dma_get_max_seg_size(dev));
+			KUNIT_EXPECT_EQ(test, page_to_pfn(sg_page(sg)),
+					buf->segs[seg].pfn + (off >> PAGE_SHIFT));
+			KUNIT_EXPECT_EQ(test, sg_dma_address(sg),
+					buf->segs[seg].dma_addr + off);
+			off += sg->length;
+			if (off == buf->segs[seg].npages << PAGE_SHIFT) {
+				seg++;
+				off = 0;
+			}
+		}
+		KUNIT_EXPECT_EQ(test, seg, buf->nsegs);
+	}
+
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_TO_DEVICE), 0);
+	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_BIDIRECTIONAL);
+	dma_buf_detach(dmabuf, attach);
+}
+
+/*
+ * Success: an importer whose DMA mask cannot reach a contiguous buffer is
+ * refused at attach with -ERANGE.
+ */
+static void gdmabuf_dmabuf_attach_mask_too_small(struct kunit *test)
+{
+	const struct gdmabuf_kind k = {
+		"cached, contiguous", GDMABUF_MEM_CACHED, GDMABUF_LAYOUT_CONTIGUOUS,
+	};
+	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, &k);
+	/* 1 MiB: below any buffer larger than 1 MiB, wherever it lies */
+	struct device *dev = gdmabuf_kunit_importer(test, DMA_BIT_MASK(20));
+	struct dma_buf *dmabuf = gdmabuf_kunit_export(test, buf);
+	struct dma_buf_attachment *attach;
+
+	if (device_iommu_mapped(dev))
+		kunit_skip(test, "the importer is behind an IOMMU");
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(attach), -ERANGE);
+	if (!IS_ERR(attach))
+		dma_buf_detach(dmabuf, attach);
+}
+
+/*
+ * Success: vmap gives a kernel mapping of the buffer's memory, shared by
+ * nested users, that sees what the CPU wrote through the page frames.
+ */
+static void gdmabuf_dmabuf_vmap_kinds(struct kunit *test)
+{
+	const struct gdmabuf_kind *k = test->param_value;
+	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, k);
+	struct dma_buf *dmabuf = gdmabuf_kunit_export(test, buf);
+	struct iosys_map map, map2;
+	u32 *vaddr;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_vmap_unlocked(dmabuf, &map), 0);
+	KUNIT_ASSERT_EQ(test, dma_buf_vmap_unlocked(dmabuf, &map2), 0);
+	KUNIT_EXPECT_PTR_EQ(test, map.vaddr, map2.vaddr);
+	vaddr = map.vaddr;
+	KUNIT_EXPECT_EQ(test, vaddr[0], 0);
+	vaddr[buf->size / sizeof(u32) - 1] = 0x67646d61;
+	if (k->mem_type == GDMABUF_MEM_CACHED) {
+		const struct gdmabuf_segment *last = &buf->segs[buf->nsegs - 1];
+		u32 *kaddr = page_address(pfn_to_page(last->pfn + last->npages - 1));
+
+		KUNIT_EXPECT_EQ(test, kaddr[PAGE_SIZE / sizeof(u32) - 1], 0x67646d61);
+		/* the dma-buf core counts nested vmaps and asks once */
+		KUNIT_EXPECT_EQ(test, buf->vmap_count, 1);
+	}
+	dma_buf_vunmap_unlocked(dmabuf, &map2);
+	dma_buf_vunmap_unlocked(dmabuf, &map);
+	KUNIT_EXPECT_EQ(test, buf->vmap_count, 0);
+}
+
+static struct kunit_case gdmabuf_dmabuf_cases[] = {
+	KUNIT_CASE_PARAM(gdmabuf_dmabuf_map_kinds, gdmabuf_kind_gen_params),
+	KUNIT_CASE(gdmabuf_dmabuf_attach_mask_too_small),
+	KUNIT_CASE_PARAM(gdmabuf_dmabuf_vmap_kinds, gdmabuf_kind_gen_params),
+	{}
+};
+
+static struct kunit_suite gdmabuf_dmabuf_suite = {
+	.name = "gdmabuf_dmabuf",
+	.test_cases = gdmabuf_dmabuf_cases,
+};
+
+kunit_test_suites(&gdmabuf_ioctl_suite, &gdmabuf_mapping_suite, &gdmabuf_buffer_suite,
+		  &gdmabuf_dmabuf_suite);
 
 MODULE_DESCRIPTION("KUnit tests for gdmabuf");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(DMA_BUF);

@@ -150,7 +150,14 @@ long gdmabuf_ioctl_dispatch(const struct gdmabuf_ioctl_desc *descs,
 }
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_ioctl_dispatch);
 
-#define GDMABUF_FD_FLAGS	(O_ACCMODE | O_CLOEXEC)
+/* fd flags a new buffer fd or dma-buf fd may have. */
+bool gdmabuf_fd_flags_valid(u32 fd_flags)
+{
+	u32 accmode = fd_flags & O_ACCMODE;
+
+	return !(fd_flags & ~(O_ACCMODE | O_CLOEXEC)) &&
+	       (accmode == O_RDWR || accmode == O_RDONLY);
+}
 
 static long gdmabuf_ctl_ioctl_alloc(struct file *file, void *kdata,
 				    struct gdmabuf_ioctl_ctx *ctx)
@@ -158,14 +165,11 @@ static long gdmabuf_ctl_ioctl_alloc(struct file *file, void *kdata,
 	struct gdmabuf_alloc *args = kdata;
 	struct gdmabuf_buffer *buf;
 	struct file *bfile;
-	u32 accmode;
 	u64 size;
 	int fd;
 
-	accmode = args->fd_flags & O_ACCMODE;
 	if (args->flags || args->reserved || args->fd ||
-	    args->fd_flags & ~GDMABUF_FD_FLAGS ||
-	    (accmode != O_RDWR && accmode != O_RDONLY) ||
+	    !gdmabuf_fd_flags_valid(args->fd_flags) ||
 	    args->mem_type > GDMABUF_MEM_WRITE_COMBINE ||
 	    args->layout > GDMABUF_LAYOUT_SCATTER_GATHER ||
 	    (args->layout == GDMABUF_LAYOUT_SCATTER_GATHER &&
@@ -301,3 +305,4 @@ module_exit(gdmabuf_exit);
 
 MODULE_DESCRIPTION("Generic mmap-able DMA buffers for userspace");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);

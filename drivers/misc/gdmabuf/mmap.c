@@ -53,22 +53,20 @@ static vm_fault_t gdmabuf_vm_huge_fault(struct vm_fault *vmf, unsigned int order
 	if (gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs, pgoff, &pfn, &contig) < 0)
 		return order ? VM_FAULT_FALLBACK : VM_FAULT_SIGBUS;
 
+	if (order && !gdmabuf_huge_fits(vmf->address, vma->vm_start,
+					vma->vm_end, pfn, contig, order))
+		return VM_FAULT_FALLBACK;
+
 	switch (order) {
 	case 0:
 		return vmf_insert_pfn(vma, vmf->address, pfn);
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 	case PMD_ORDER:
-		if (!gdmabuf_huge_fits(vmf->address, vma->vm_start, vma->vm_end,
-				       pfn, contig, order))
-			return VM_FAULT_FALLBACK;
 		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
 					  vmf->flags & FAULT_FLAG_WRITE);
 #endif
 #ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
 	case PUD_ORDER:
-		if (!gdmabuf_huge_fits(vmf->address, vma->vm_start, vma->vm_end,
-				       pfn, contig, order))
-			return VM_FAULT_FALLBACK;
 		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
 					  vmf->flags & FAULT_FLAG_WRITE);
 #endif
@@ -98,10 +96,12 @@ static const struct vm_operations_struct gdmabuf_vm_dma_ops = {
 	.close = gdmabuf_vm_close,
 };
 
-/* mmap() of a buffer fd; called with mmap_lock held. */
-int gdmabuf_buffer_mmap(struct file *file, struct vm_area_struct *vma)
+/*
+ * Map @buf into @vma, for the buffer fd and for its dma-bufs alike; called
+ * with mmap_lock held. The VMA's file keeps the buffer alive.
+ */
+int gdmabuf_buffer_mmap_vma(struct gdmabuf_buffer *buf, struct vm_area_struct *vma)
 {
-	struct gdmabuf_buffer *buf = file->private_data;
 	u64 offset = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	int ret;
 
@@ -131,6 +131,12 @@ int gdmabuf_buffer_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	gdmabuf_vm_open(vma);
 	return 0;
+}
+
+/* mmap() of a buffer fd. */
+int gdmabuf_buffer_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return gdmabuf_buffer_mmap_vma(file->private_data, vma);
 }
 
 /* The largest page size the architecture can map a PFN range with. */

@@ -185,11 +185,27 @@ struct gdmabuf_sync {
 	__u32 reserved;
 };
 
+/**
+ * struct gdmabuf_export - argument of %GDMABUF_IOCTL_EXPORT
+ * @flags: in: must be zero
+ * @fd_flags: in: flags of the new dma-buf fd: %O_RDWR or %O_RDONLY,
+ *	optionally with %O_CLOEXEC; %O_RDWR needs a writable buffer fd
+ * @fd: out: the dma-buf fd
+ * @reserved: must be zero
+ */
+struct gdmabuf_export {
+	__u32 flags;
+	__u32 fd_flags;
+	__s32 fd;
+	__u32 reserved;
+};
+
 /* On /dev/gdmabuf: allocate a buffer, returning a buffer fd. */
 #define GDMABUF_IOCTL_ALLOC	_IOWR(GDMABUF_IOCTL_MAGIC, 0x00, struct gdmabuf_alloc)
 /* On a buffer fd. */
 #define GDMABUF_IOCTL_INFO	_IOWR(GDMABUF_IOCTL_MAGIC, 0x01, struct gdmabuf_info)
 #define GDMABUF_IOCTL_SEGMENTS	_IOWR(GDMABUF_IOCTL_MAGIC, 0x02, struct gdmabuf_segments)
 #define GDMABUF_IOCTL_SYNC	_IOW(GDMABUF_IOCTL_MAGIC, 0x03, struct gdmabuf_sync)
+#define GDMABUF_IOCTL_EXPORT	_IOWR(GDMABUF_IOCTL_MAGIC, 0x04, struct gdmabuf_export)
 
 #endif /* _UAPI_LINUX_GDMABUF_H */

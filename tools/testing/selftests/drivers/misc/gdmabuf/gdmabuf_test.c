@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -716,6 +717,7 @@ TEST_F(ctl, buffer_ioctls_enotty)
 		GDMABUF_IOCTL_INFO,
 		GDMABUF_IOCTL_SEGMENTS,
 		GDMABUF_IOCTL_SYNC,
+		GDMABUF_IOCTL_EXPORT,
 	};
 	__u64 arg[16] = {};
 	unsigned int i;
@@ -1431,7 +1433,7 @@ TEST_F(buffer, unknown_ioctl_enotty)
 {
 	const unsigned long cmds[] = {
 		_IO(GDMABUF_IOCTL_MAGIC, 0x1f),
-		_IOWR(GDMABUF_IOCTL_MAGIC, 0x04, struct gdmabuf_sync),
+		_IOWR(GDMABUF_IOCTL_MAGIC, 0x05, struct gdmabuf_sync),
 		_IOR(GDMABUF_IOCTL_MAGIC, 0xff, __u32),
 		_IOWR('H', 0x0, __u64),	/* the DMA-BUF heap magic */
 		0,
@@ -1858,6 +1860,100 @@ TEST_F(huge, partial_munmap_keeps_rest)
 				       ~PATTERN_SEED));
 	munmap(map, hole);
 	munmap(map + after, HUGE_BUF_SIZE - after);
+}
+
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#define CGROUP_TEST	CGROUP_ROOT "/gdmabuf_test"
+#define MEMCG_SIZE	(16UL << 20)
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static long long read_memory_current(void)
+{
+	char text[32] = "";
+	int fd = open(CGROUP_TEST "/memory.current", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	return n > 0 ? atoll(text) : -1;
+}
+
+/*
+ * Run in a child moved into a new memory cgroup: allocate a scatter-gather
+ * buffer and check that memory.current grows by its size, and shrinks
+ * again when the buffer is freed. Exit codes say which step failed.
+ */
+static int memcg_child(void)
+{
+	long long before, charged, after;
+	char pid[16];
+	int ctl, fd;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_file(CGROUP_TEST "/cgroup.procs", pid))
+		return 10;
+	ctl = open(GDMABUF_DEV, O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return 11;
+	before = read_memory_current();
+	fd = alloc_buffer(ctl, MEMCG_SIZE, GDMABUF_MEM_CACHED,
+			  GDMABUF_LAYOUT_SCATTER_GATHER, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 12;
+	charged = read_memory_current();
+	close(fd);
+	after = read_memory_current();
+	close(ctl);
+	if (before < 0 || charged - before < (long long)MEMCG_SIZE ||
+	    /* back to where it was, give or take per-cpu charge caching */
+	    after - before > (long long)MEMCG_SIZE / 16) {
+		fprintf(stderr, "memory.current: %lld before, %lld with the buffer, %lld after\n",
+			before, charged, after);
+		return charged - before < (long long)MEMCG_SIZE ? 13 : 14;
+	}
+	return 0;
+}
+
+/* Buffer memory is charged to the allocating process's memory cgroup. */
+TEST(memcg_charges_buffer)
+{
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	if (stat(GDMABUF_DEV, &st))
+		SKIP(return, GDMABUF_DEV " not present (module not loaded?)");
+	if (stat(CGROUP_ROOT "/cgroup.controllers", &st)) {
+		mkdir(CGROUP_ROOT, 0755);
+		if (mount("none", CGROUP_ROOT, "cgroup2", 0, NULL))
+			SKIP(return, "no cgroup2 file system");
+	}
+	if (write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+		SKIP(return, "no memory controller");
+	ASSERT_TRUE(mkdir(CGROUP_TEST, 0755) == 0 || errno == EEXIST);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(memcg_child());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	rmdir(CGROUP_TEST);
+	ASSERT_TRUE(WIFEXITED(status));
+	/* 10: no cgroup move; 11: open; 12: alloc; 13: not charged; 14: not uncharged */
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN

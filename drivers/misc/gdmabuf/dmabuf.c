@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gdmabuf as a dma-buf exporter, so that DRM, V4L2 and every other
+ * importer can use gdmabuf buffers.
+ *
+ * Each export is a dma-buf holding a reference on the buffer. Importers get
+ * an sg_table of the buffer's segments, split to their maximum segment size
+ * and boundary and mapped for their own device; cached
+ * memory is synced for gdmabuf's device and every mapped attachment in
+ * begin/end_cpu_access, coherent and write-combine memory is never synced.
+ * mmap() goes through the same fault and huge-fault path as the buffer fd.
+ *
+ * Locking: buf->lock protects the attachment list and the kernel mapping;
+ * the dma-buf core serialises map/unmap of one attachment.
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/iosys-map.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <kunit/visibility.h>
+#include <uapi/linux/gdmabuf.h>
+
+#include "gdmabuf.h"
+
+/**
+ * struct gdmabuf_attachment - one importer's view of a buffer
+ * @dev: the importer's device
+ * @sgt: the buffer's segments, mapped for @dev while @mapped
+ * @node: entry in the buffer's attachment list, under buf->lock
+ * @mapped: @sgt is mapped for @dev
+ */
+struct gdmabuf_attachment {
+	struct device *dev;
+	struct sg_table sgt;
+	struct list_head node;
+	bool mapped;
+};
+
+/*
+ * Whether @dev can address a contiguous buffer directly: behind an IOMMU it
+ * always can; otherwise its mask must cover the buffer's DMA range.
+ */
+static bool gdmabuf_dmabuf_reachable(const struct gdmabuf_buffer *buf,
+				     struct device *dev)
+{
+	if (buf->layout != GDMABUF_LAYOUT_CONTIGUOUS || device_iommu_mapped(dev))
+		return true;
+	return buf->segs[0].dma_addr + buf->size - 1 <= dma_get_mask(dev);
+}
+
+/*
+ * The longest entry @dev takes that starts at @phys and is at most @len:
+ * within its maximum segment size and its segment boundary.
+ */
+static unsigned long gdmabuf_dmabuf_chunk(struct device *dev, phys_addr_t phys,
+					  unsigned long len)
+{
+	unsigned long max_seg = max_t(unsigned long, PAGE_SIZE,
+				      rounddown(dma_get_max_seg_size(dev), PAGE_SIZE));
+	unsigned long boundary = dma_get_seg_boundary(dev);
+	unsigned long to_boundary = boundary - (phys & boundary) + 1;
+
+	len = min(len, max_seg);
+	/* 0 when the boundary mask is all ones: no boundary */
+	if (to_boundary)
+		len = min(len, max_t(unsigned long, to_boundary, PAGE_SIZE));
+	return len;
+}
+
+/*
+ * Fill @sgt with the physically contiguous runs in @runs, split as @dev
+ * needs; with @sgt NULL, count the entries that takes.
+ */
+static unsigned int gdmabuf_dmabuf_split(struct device *dev,
+					 struct scatterlist *runs,
+					 unsigned int nruns, struct sg_table *sgt)
+{
+	struct scatterlist *run, *sg = sgt ? sgt->sgl : NULL;
+	unsigned int i, n = 0;
+
+	for_each_sg(runs, run, nruns, i) {
+		struct page *page = sg_page(run);
+		unsigned long left = run->length, off = 0;
+
+		while (left) {
+			unsigned long len = gdmabuf_dmabuf_chunk(dev,
+					page_to_phys(page) + off, left);
+
+			if (sg) {
+				sg_set_page(sg, nth_page(page, off >> PAGE_SHIFT), len, 0);
+				sg = sg_next(sg);
+			}
+			off += len;
+			left -= len;
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * An sg_table of the buffer for @dev: the buffer's physically contiguous
+ * runs, split to @dev's segment size and boundary.
+ */
+static int gdmabuf_dmabuf_fill_sgt(struct gdmabuf_buffer *buf,
+				   struct device *dev, struct sg_table *sgt)
+{
+	struct sg_table runs;
+	struct scatterlist *sg;
+	unsigned int i, n;
+	int ret;
+
+	if (buf->mem_type != GDMABUF_MEM_CACHED) {
+		ret = dma_get_sgtable(buf->dev, &runs, buf->cpu_addr,
+				      buf->segs[0].dma_addr, buf->size);
+		if (ret)
+			return ret;
+	} else {
+		ret = sg_alloc_table(&runs, buf->nsegs, GFP_KERNEL);
+		if (ret)
+			return ret;
+		for_each_sgtable_sg(&runs, sg, i)
+			sg_set_page(sg, pfn_to_page(buf->segs[i].pfn),
+				    buf->segs[i].npages << PAGE_SHIFT, 0);
+	}
+
+	n = gdmabuf_dmabuf_split(dev, runs.sgl, runs.orig_nents, NULL);
+	ret = sg_alloc_table(sgt, n, GFP_KERNEL);
+	if (!ret)
+		gdmabuf_dmabuf_split(dev, runs.sgl, runs.orig_nents, sgt);
+	sg_free_table(&runs);
+	return ret;
+}
+
+static int gdmabuf_dmabuf_attach(struct dma_buf *dmabuf,
+				 struct dma_buf_attachment *attachment)
+{
+	struct gdmabuf_buffer *buf = dmabuf->priv;
+	struct gdmabuf_attachment *a;
+	int ret;
+
+	if (!gdmabuf_dmabuf_reachable(buf, attachment->dev))
+		return -ERANGE;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	ret = gdmabuf_dmabuf_fill_sgt(buf, attachment->dev, &a->sgt);
+	if (ret) {
+		kfree(a);
+		return ret;
+	}
+	a->dev = attachment->dev;
+	attachment->priv = a;
+
+	mutex_lock(&buf->lock);
+	list_add(&a->node, &buf->attachments);
+	mutex_unlock(&buf->lock);
+	return 0;
+}
+
+static void gdmabuf_dmabuf_detach(struct dma_buf *dmabuf,
+				  struct dma_buf_attachment *attachment)
+{
+	struct gdmabuf_buffer *buf = dmabuf->priv;
+	struct gdmabuf_attachment *a = attachment->priv;
+
+	mutex_lock(&buf->lock);
+	list_del(&a->node);
+	mutex_unlock(&buf->lock);
+
+	sg_free_table(&a->sgt);
+	kfree(a);
+}
+
+static struct sg_table *gdmabuf_dmabuf_map(struct dma_buf_attachment *attachment,
+					   enum dma_data_direction dir)
+{
+	struct gdmabuf_buffer *buf = attachment->dmabuf->priv;
+	struct gdmabuf_attachment *a = attachment->priv;
+	int ret;
+
+	/*
+	 * Several attachments may map the same memory for one device, so
+	 * skip the DMA API's implicit sync (as DRM's PRIME helpers do) and
+	 * sync cached memory explicitly; never coherent memory.
+	 */
+	ret = dma_map_sgtable(a->dev, &a->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret)
+		return ERR_PTR(ret);
+	if (buf->mem_type == GDMABUF_MEM_CACHED)
+		dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+	mutex_lock(&buf->lock);
+	a->mapped = true;
+	mutex_unlock(&buf->lock);
+	return &a->sgt;
+}
+
+static void gdmabuf_dmabuf_unmap(struct dma_buf_attachment *attachment,
+				 struct sg_table *sgt,
+				 enum dma_data_direction dir)
+{
+	struct gdmabuf_buffer *buf = attachment->dmabuf->priv;
+	struct gdmabuf_attachment *a = attachment->priv;
+
+	mutex_lock(&buf->lock);
+	a->mapped = false;
+	mutex_unlock(&buf->lock);
+	if (buf->mem_type == GDMABUF_MEM_CACHED)
+		dma_sync_sgtable_for_cpu(a->dev, sgt, dir);
+	dma_unmap_sgtable(a->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+}
+
+/* The CPU is about to touch the buffer: sync it for the CPU everywhere. */
+static int gdmabuf_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
+					   enum dma_data_direction dir)
+{
+	struct gdmabuf_buffer *buf = dmabuf->priv;
+	struct gdmabuf_attachment *a;
+
+	if (buf->mem_type != GDMABUF_MEM_CACHED)
+		return 0;
+
+	mutex_lock(&buf->lock);
+	if (buf->vmap_count)
+		invalidate_kernel_vmap_range(buf->vaddr, buf->size);
+	gdmabuf_buffer_sync_dir(buf, dir, true);
+	list_for_each_entry(a, &buf->attachments, node)
+		if (a->mapped)
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+	mutex_unlock(&buf->lock);
+	return 0;
+}
+
+/* The CPU is done: sync the buffer for the devices. */
+static int gdmabuf_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
+					 enum dma_data_direction dir)
+{
+	struct gdmabuf_buffer *buf = dmabuf->priv;
+	struct gdmabuf_attachment *a;
+
+	if (buf->mem_type != GDMABUF_MEM_CACHED)
+		return 0;
+
+	mutex_lock(&buf->lock);
+	if (buf->vmap_count)
+		flush_kernel_vmap_range(buf->vaddr, buf->size);
+	gdmabuf_buffer_sync_dir(buf, dir, false);
+	list_for_each_entry(a, &buf->attachments, node)
+		if (a->mapped)
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+	mutex_unlock(&buf->lock);
+	return 0;
+}
+
+/* The same path as the buffer fd, huge mappings included. */
+static int gdmabuf_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	return gdmabuf_buffer_mmap_vma(dmabuf->priv, vma);
+}
+
+/* A kernel mapping of cached memory, made once, shared by every vmap. */
+static void *gdmabuf_dmabuf_vmap_pages(struct gdmabuf_buffer *buf)
+{
+	unsigned long npages = buf->size >> PAGE_SHIFT, n = 0, j;
+	struct page **pages;
+	unsigned int i;
+	void *vaddr;
+
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < buf->nsegs; i++)
+		for (j = 0; j < buf->segs[i].npages; j++)
+			pages[n++] = pfn_to_page(buf->segs[i].pfn + j);
+	vaddr = vmap(pages, npages, VM_MAP, PAGE_KERNEL);
+	kvfree(pages);
+	return vaddr ?: ERR_PTR(-ENOMEM);
+}
+
+static int gdmabuf_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct gdmabuf_buffer *buf = dmabuf->priv;
+	void *vaddr;
+
+	/* dma_alloc_attrs() already mapped it, with the right attributes. */
+	if (buf->mem_type != GDMABUF_MEM_CACHED) {
+		iosys_map_set_vaddr(map, buf->cpu_addr);
+		return 0;
+	}
+
+	guard(mutex)(&buf->lock);
+	if (!buf->vmap_count) {
+		vaddr = gdmabuf_dmabuf_vmap_pages(buf);
+		if (IS_ERR(vaddr))
+			return PTR_ERR(vaddr);
+		buf->vaddr = vaddr;
+	}
+	buf->vmap_count++;
+	iosys_map_set_vaddr(map, buf->vaddr);
+	return 0;
+}
+
+static void gdmabuf_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct gdmabuf_buffer *buf = dmabuf->priv;
+
+	if (buf->mem_type != GDMABUF_MEM_CACHED)
+		return;
+
+	guard(mutex)(&buf->lock);
+	if (!--buf->vmap_count) {
+		vunmap(buf->vaddr);
+		buf->vaddr = NULL;
+	}
+	iosys_map_clear(map);
+}
+
+/* The dma-buf's last reference is gone: drop its buffer reference. */
+static void gdmabuf_dmabuf_release(struct dma_buf *dmabuf)
+{
+	gdmabuf_buffer_put(dmabuf->priv);
+}
+
+static const struct dma_buf_ops gdmabuf_dmabuf_ops = {
+	.attach = gdmabuf_dmabuf_attach,
+	.detach = gdmabuf_dmabuf_detach,
+	.map_dma_buf = gdmabuf_dmabuf_map,
+	.unmap_dma_buf = gdmabuf_dmabuf_unmap,
+	.begin_cpu_access = gdmabuf_dmabuf_begin_cpu_access,
+	.end_cpu_access = gdmabuf_dmabuf_end_cpu_access,
+	.mmap = gdmabuf_dmabuf_mmap,
+	.vmap = gdmabuf_dmabuf_vmap,
+	.vunmap = gdmabuf_dmabuf_vunmap,
+	.release = gdmabuf_dmabuf_release,
+};
+
+/* Export @buf as a new dma-buf holding a reference on it. */
+struct dma_buf *gdmabuf_buffer_export(struct gdmabuf_buffer *buf, u32 fd_flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct dma_buf *dmabuf;
+
+	exp_info.exp_name = "gdmabuf";
+	exp_info.owner = THIS_MODULE;
+	exp_info.ops = &gdmabuf_dmabuf_ops;
+	exp_info.size = buf->size;
+	exp_info.flags = fd_flags;
+	exp_info.priv = buf;
+
+	kref_get(&buf->ref);
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf))
+		gdmabuf_buffer_put(buf);
+	return dmabuf;
+}
+EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_export);

@@ -1,0 +1,1172 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Tests of gdmabuf as a dma-buf exporter: GDMABUF_IOCTL_EXPORT and its
+ * arguments, the dma-buf's mappings and syncs, its lifetime against the
+ * buffer fd's and the module's, and import into vgem, with the system
+ * DMA-BUF heap as a point of comparison.
+ *
+ * Run as root with the gdmabuf module loaded; every test skips when the
+ * device is absent, the vgem tests when no vgem device exists.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <drm/drm.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/gdmabuf.h>
+
+#include "../../../kselftest_harness.h"
+
+#define GDMABUF_DEV	"/dev/gdmabuf"
+#define GDMABUF_SYSFS	"/sys/module/gdmabuf"
+#define DRM_CARD	"/dev/dri/card"
+#define DRM_MAX_CARDS	16
+#define SYSTEM_HEAP	"/dev/dma_heap/system"
+
+/* Pages of the fixture's buffer: scatter-gather makes 16 + 2 + 1. */
+#define BUF_PAGES	19
+#define PATTERN_SEED	0x5eed0000U
+/* dma-bufs exported from one buffer at once */
+#define NR_EXPORTS	64
+
+static size_t page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+/* ioctl() returning 0 or the errno, for EXPECT_EQ(EINVAL, ...). */
+static int ioctl_errno(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+/*
+ * @cmd as a header whose struct has @size bytes builds it: the same as
+ * _IOWR(GDMABUF_IOCTL_MAGIC, nr, struct of @size bytes) for an _IOWR
+ * command.
+ */
+static unsigned long cmd_sized(unsigned long cmd, size_t size)
+{
+	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), size);
+}
+
+/* A new buffer fd, or -1 with errno set. */
+static int alloc_buffer(int ctl, __u64 size, __u32 mem_type, __u32 layout,
+			__u32 fd_flags)
+{
+	struct gdmabuf_alloc args = {
+		.size = size,
+		.mem_type = mem_type,
+		.layout = layout,
+		.fd_flags = fd_flags,
+	};
+
+	if (ioctl(ctl, GDMABUF_IOCTL_ALLOC, &args))
+		return -1;
+	return args.fd;
+}
+
+/* EXPORT arguments for a dma-buf fd with @fd_flags. */
+static struct gdmabuf_export export_args(__u32 fd_flags)
+{
+	return (struct gdmabuf_export){ .fd_flags = fd_flags };
+}
+
+/* EXPORT with @args: 0, closing the new dma-buf fd, or the errno. */
+static int export_errno(int fd, struct gdmabuf_export args)
+{
+	if (ioctl(fd, GDMABUF_IOCTL_EXPORT, &args))
+		return errno;
+	close(args.fd);
+	return 0;
+}
+
+/* A new dma-buf fd for the buffer of @fd, or -1 with errno set. */
+static int export_buffer(int fd, __u32 fd_flags)
+{
+	struct gdmabuf_export args = export_args(fd_flags);
+
+	if (ioctl(fd, GDMABUF_IOCTL_EXPORT, &args))
+		return -1;
+	return args.fd;
+}
+
+/* DMA_BUF_IOCTL_SYNC on @fd: 0 or the errno. */
+static int dmabuf_sync_errno(int fd, __u64 flags)
+{
+	struct dma_buf_sync args = { .flags = flags };
+
+	return ioctl_errno(fd, DMA_BUF_IOCTL_SYNC, &args);
+}
+
+/* mmap(): 0, unmapping again, or the errno. */
+static int mmap_errno(int fd, size_t len, int prot, int flags, off_t offset)
+{
+	void *map = mmap(NULL, len, prot, flags, fd, offset);
+
+	if (map == MAP_FAILED)
+		return errno;
+	munmap(map, len);
+	return 0;
+}
+
+/* Fill @map, which shows the buffer from byte @offset, with the pattern. */
+static void fill_pattern(void *map, size_t offset, size_t len, __u32 seed)
+{
+	__u32 *word = map;
+	size_t i;
+
+	/* Every word holds its own offset: a misplaced page shows. */
+	for (i = 0; i < len / sizeof(*word); i++)
+		word[i] = (offset + i * sizeof(*word)) ^ seed;
+}
+
+/* Offset in @map of the first word off the pattern, or -1. */
+static ssize_t pattern_mismatch(const void *map, size_t offset, size_t len,
+				__u32 seed)
+{
+	const __u32 *word = map;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*word); i++)
+		if (word[i] != ((offset + i * sizeof(*word)) ^ seed))
+			return i * sizeof(*word);
+	return -1;
+}
+
+/* DMA_BUF_IOCTL_SYNC on @fd, failing the test when it fails. */
+static void dmabuf_sync(struct __test_metadata *_metadata, int fd, __u64 flags)
+{
+	ASSERT_EQ(0, dmabuf_sync_errno(fd, flags)) {
+		TH_LOG("DMA_BUF_IOCTL_SYNC with flags %#llx",
+		       (unsigned long long)flags);
+	}
+}
+
+/* Fill @map with the pattern as a dma-buf user does: between syncs. */
+static void fill_synced(struct __test_metadata *_metadata, int sync_fd,
+			void *map, size_t len, __u32 seed)
+{
+	dmabuf_sync(_metadata, sync_fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	fill_pattern(map, 0, len, seed);
+	dmabuf_sync(_metadata, sync_fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+}
+
+/* Check the pattern in @map as a dma-buf user reads it: between syncs. */
+static void check_synced(struct __test_metadata *_metadata, int sync_fd,
+			 const void *map, size_t len, __u32 seed)
+{
+	dmabuf_sync(_metadata, sync_fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, len, seed)) {
+		TH_LOG("seed %#x, mapping at %p", seed, map);
+	}
+	dmabuf_sync(_metadata, sync_fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+}
+
+/*
+ * What is written through @mine reads back through @theirs, and the other
+ * way round; both show the same @len bytes, and @sync_fd is a dma-buf fd
+ * of that memory.
+ */
+static void check_round_trip(struct __test_metadata *_metadata, int sync_fd,
+			     void *mine, void *theirs, size_t len)
+{
+	fill_synced(_metadata, sync_fd, mine, len, PATTERN_SEED);
+	check_synced(_metadata, sync_fd, theirs, len, PATTERN_SEED);
+	fill_synced(_metadata, sync_fd, theirs, len, ~PATTERN_SEED);
+	check_synced(_metadata, sync_fd, mine, len, ~PATTERN_SEED);
+}
+
+/*
+ * The value of the "@key:" line of /proc/self/fdinfo/@fd into @value,
+ * without the blanks before it and the newline after; 0 or -1.
+ */
+static int fdinfo_value(int fd, const char *key, char *value, size_t len)
+{
+	const size_t key_len = strlen(key);
+	char path[64], line[256];
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (ret && fgets(line, sizeof(line), f)) {
+		const char *start = line + key_len + 1;
+
+		if (strncmp(line, key, key_len) || line[key_len] != ':')
+			continue;
+		start += strspn(start, " \t");
+		snprintf(value, len, "%s", start);
+		value[strcspn(value, "\n")] = '\0';
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* The lowest fd number free: a new fd leaked by a failed call takes it. */
+static int lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/* Whether @a and @b are fds of the same open file's inode. */
+static bool same_inode(int a, int b)
+{
+	struct stat sa, sb;
+
+	if (fstat(a, &sa) || fstat(b, &sb))
+		return false;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The module's reference count, or -1. */
+static long read_refcnt(void)
+{
+	long refcnt = -1;
+	FILE *f;
+
+	f = fopen(GDMABUF_SYSFS "/refcnt", "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &refcnt) != 1)
+		refcnt = -1;
+	fclose(f);
+	return refcnt;
+}
+
+/* Whether another module depends on gdmabuf (gdmabuf_kunit, say). */
+static bool module_has_holders(void)
+{
+	struct dirent *entry;
+	bool holders = false;
+	DIR *dir;
+
+	dir = opendir(GDMABUF_SYSFS "/holders");
+	if (!dir)
+		return false;
+	while (!holders && (entry = readdir(dir)))
+		holders = entry->d_name[0] != '.';
+	closedir(dir);
+	return holders;
+}
+
+/* Whether the DRM device @fd is vgem. */
+static bool is_vgem(int fd)
+{
+	char name[16] = "";
+	struct drm_version version = {
+		.name_len = sizeof(name) - 1,
+		.name = name,
+	};
+
+	if (ioctl(fd, DRM_IOCTL_VERSION, &version))
+		return false;
+	/* name_len comes back as the full length of the driver's name */
+	return version.name_len == strlen("vgem") && !strcmp(name, "vgem");
+}
+
+/* An fd of the first vgem device, or -1. */
+static int open_vgem(void)
+{
+	char path[32];
+	int i, fd;
+
+	for (i = 0; i < DRM_MAX_CARDS; i++) {
+		snprintf(path, sizeof(path), DRM_CARD "%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (is_vgem(fd))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* Import the dma-buf @dmabuf into vgem as @handle: 0 or the errno. */
+static int vgem_import(int vgem, int dmabuf, __u32 *handle)
+{
+	struct drm_prime_handle args = { .fd = dmabuf };
+
+	if (ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args))
+		return errno;
+	*handle = args.handle;
+	return 0;
+}
+
+/*
+ * A new fd of the dma-buf vgem holds for the imported @handle, or -1.
+ *
+ * vgem cannot map an imported object itself: drm_gem_dumb_map_offset()
+ * refuses DRM_IOCTL_MODE_MAP_DUMB on imported objects with EINVAL. The
+ * dma-buf it hands back for the handle is the way to the memory through
+ * vgem; it lives as long as vgem's import does.
+ */
+static int vgem_dmabuf(int vgem, __u32 handle)
+{
+	struct drm_prime_handle args = {
+		.handle = handle,
+		.flags = DRM_CLOEXEC | DRM_RDWR,
+	};
+
+	if (ioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &args))
+		return -1;
+	return args.fd;
+}
+
+/* Close the GEM handle @handle: 0 or the errno. */
+static int vgem_close_errno(int vgem, __u32 handle)
+{
+	struct drm_gem_close args = { .handle = handle };
+
+	return ioctl_errno(vgem, DRM_IOCTL_GEM_CLOSE, &args);
+}
+
+/*
+ * Import @dmabuf, of @len bytes mapped at @mine, into @vgem; the dma-buf
+ * vgem gives back for the handle is the same one, and data round-trips
+ * between @mine and a mapping of it. The handle is closed after.
+ */
+static void check_vgem_round_trip(struct __test_metadata *_metadata,
+				  int vgem, int dmabuf, void *mine, size_t len)
+{
+	void *theirs;
+	__u32 handle = 0;
+	int back;
+
+	ASSERT_EQ(0, vgem_import(vgem, dmabuf, &handle));
+	back = vgem_dmabuf(vgem, handle);
+	ASSERT_LE(0, back) {
+		TH_LOG("PRIME_HANDLE_TO_FD: %s", strerror(errno));
+	}
+	EXPECT_TRUE(same_inode(dmabuf, back));
+
+	theirs = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, back, 0);
+	ASSERT_NE(MAP_FAILED, theirs);
+	/* With vgem's attachment mapped, the syncs reach it too. */
+	check_round_trip(_metadata, back, mine, theirs, len);
+
+	EXPECT_EQ(0, vgem_close_errno(vgem, handle));
+	/* A closed handle is gone: closing it again fails. */
+	EXPECT_EQ(EINVAL, vgem_close_errno(vgem, handle));
+	/* The detached dma-buf keeps working. */
+	check_round_trip(_metadata, back, mine, theirs, len);
+	munmap(theirs, len);
+	close(back);
+}
+
+/* One buffer of every memory type and layout, with its buffer fd. */
+FIXTURE(export) {
+	int ctl;
+	int fd;
+	size_t page;
+	size_t size;
+};
+
+FIXTURE_VARIANT(export) {
+	__u32 mem_type;
+	__u32 layout;
+};
+
+FIXTURE_VARIANT_ADD(export, cached_contiguous) {
+	.mem_type = GDMABUF_MEM_CACHED,
+	.layout = GDMABUF_LAYOUT_CONTIGUOUS,
+};
+
+FIXTURE_VARIANT_ADD(export, cached_scatter_gather) {
+	.mem_type = GDMABUF_MEM_CACHED,
+	.layout = GDMABUF_LAYOUT_SCATTER_GATHER,
+};
+
+FIXTURE_VARIANT_ADD(export, coherent_contiguous) {
+	.mem_type = GDMABUF_MEM_COHERENT,
+	.layout = GDMABUF_LAYOUT_CONTIGUOUS,
+};
+
+FIXTURE_VARIANT_ADD(export, write_combine_contiguous) {
+	.mem_type = GDMABUF_MEM_WRITE_COMBINE,
+	.layout = GDMABUF_LAYOUT_CONTIGUOUS,
+};
+
+FIXTURE_SETUP(export)
+{
+	self->fd = -1;
+	self->ctl = open(GDMABUF_DEV, O_RDWR | O_CLOEXEC);
+	if (self->ctl < 0 && errno == ENOENT)
+		SKIP(return, GDMABUF_DEV " not present (module not loaded?)");
+	ASSERT_LE(0, self->ctl);
+
+	self->page = page_size();
+	self->size = BUF_PAGES * self->page;
+	self->fd = alloc_buffer(self->ctl, self->size, variant->mem_type,
+				variant->layout, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) {
+		TH_LOG("ALLOC of %zu bytes: %s", self->size, strerror(errno));
+	}
+}
+
+FIXTURE_TEARDOWN(export)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->ctl >= 0)
+		close(self->ctl);
+}
+
+/* The dma-buf's fdinfo names gdmabuf as its exporter, with the size. */
+TEST_F(export, fdinfo_names_gdmabuf)
+{
+	char value[64];
+	int dmabuf;
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf) {
+		TH_LOG("EXPORT: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, fdinfo_value(dmabuf, "exp_name", value, sizeof(value))) {
+		TH_LOG("no exp_name in /proc/self/fdinfo/%d: not a dma-buf?",
+		       dmabuf);
+	}
+	EXPECT_STREQ("gdmabuf", value);
+	ASSERT_EQ(0, fdinfo_value(dmabuf, "size", value, sizeof(value)));
+	EXPECT_EQ(self->size, strtoull(value, NULL, 10)) {
+		TH_LOG("fdinfo size: %s", value);
+	}
+	EXPECT_EQ((off_t)self->size, lseek(dmabuf, 0, SEEK_END));
+	close(dmabuf);
+}
+
+/* The dma-buf fd has the access mode and close-on-exec flag asked for. */
+TEST_F(export, fd_flags_applied)
+{
+	const __u32 fd_flags[] = {
+		O_RDWR,
+		O_RDONLY,
+		O_RDWR | O_CLOEXEC,
+		O_RDONLY | O_CLOEXEC,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fd_flags); i++) {
+		const int accmode = fd_flags[i] & O_ACCMODE;
+		const bool cloexec = fd_flags[i] & O_CLOEXEC;
+		int dmabuf;
+
+		dmabuf = export_buffer(self->fd, fd_flags[i]);
+		ASSERT_LE(0, dmabuf) {
+			TH_LOG("fd_flags %#x: %s", fd_flags[i], strerror(errno));
+		}
+		EXPECT_EQ(accmode, fcntl(dmabuf, F_GETFL) & O_ACCMODE) {
+			TH_LOG("fd_flags %#x", fd_flags[i]);
+		}
+		EXPECT_EQ(cloexec, !!(fcntl(dmabuf, F_GETFD) & FD_CLOEXEC)) {
+			TH_LOG("fd_flags %#x", fd_flags[i]);
+		}
+		close(dmabuf);
+	}
+}
+
+/*
+ * A read-only dma-buf maps for reading, showing the buffer, and not for
+ * writing, not even later through mprotect().
+ */
+TEST_F(export, rdonly_maps_read_only)
+{
+	void *mine, *ro;
+	int dmabuf;
+
+	mine = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, mine);
+	fill_pattern(mine, 0, self->size, PATTERN_SEED);
+
+	dmabuf = export_buffer(self->fd, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	EXPECT_EQ(EACCES, mmap_errno(dmabuf, self->size, PROT_READ | PROT_WRITE,
+				     MAP_SHARED, 0));
+	ro = mmap(NULL, self->size, PROT_READ, MAP_SHARED, dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	check_synced(_metadata, dmabuf, ro, self->size, PATTERN_SEED);
+	EXPECT_EQ(-1, mprotect(ro, self->size, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	munmap(ro, self->size);
+	munmap(mine, self->size);
+	close(dmabuf);
+}
+
+/* A read-only buffer fd exports read-only dma-bufs only. */
+TEST_F(export, rdonly_buffer_exports_rdonly_only)
+{
+	int ro, dmabuf;
+
+	ro = alloc_buffer(self->ctl, self->size, variant->mem_type,
+			  variant->layout, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-1, export_buffer(ro, O_RDWR | O_CLOEXEC));
+	EXPECT_EQ(EACCES, errno);
+	dmabuf = export_buffer(ro, O_RDONLY | O_CLOEXEC);
+	EXPECT_LE(0, dmabuf);
+	close(dmabuf);
+	close(ro);
+}
+
+/* EXPORT knows no flags yet: any flag is refused. */
+TEST_F(export, flags_einval)
+{
+	const __u32 flags[] = { 1, 1U << 31 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		struct gdmabuf_export args = export_args(O_RDWR);
+
+		args.flags = flags[i];
+		EXPECT_EQ(EINVAL, export_errno(self->fd, args)) {
+			TH_LOG("flags %#x", flags[i]);
+		}
+	}
+}
+
+/* The reserved field must be zero. */
+TEST_F(export, reserved_einval)
+{
+	const __u32 reserved[] = { 1, 1U << 31 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(reserved); i++) {
+		struct gdmabuf_export args = export_args(O_RDWR);
+
+		args.reserved = reserved[i];
+		EXPECT_EQ(EINVAL, export_errno(self->fd, args)) {
+			TH_LOG("reserved %#x", reserved[i]);
+		}
+	}
+}
+
+/* fd is output only: a non-zero value on input is refused. */
+TEST_F(export, fd_input_einval)
+{
+	const __s32 fds[] = { 1, -1, self->fd };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fds); i++) {
+		struct gdmabuf_export args = export_args(O_RDWR);
+
+		args.fd = fds[i];
+		EXPECT_EQ(EINVAL, export_errno(self->fd, args)) {
+			TH_LOG("fd %d on input", fds[i]);
+		}
+	}
+}
+
+/* fd_flags other than O_RDWR or O_RDONLY, with O_CLOEXEC, are refused. */
+TEST_F(export, bad_fd_flags_einval)
+{
+	const __u32 fd_flags[] = {
+		O_WRONLY,
+		O_ACCMODE,
+		O_WRONLY | O_CLOEXEC,
+		O_RDWR | O_NONBLOCK,
+		O_RDWR | O_APPEND,
+		O_RDWR | O_TRUNC,
+		O_RDONLY | O_CREAT,
+		O_RDWR | O_CLOEXEC | 1U << 31,
+	};
+	const int next_fd = lowest_free_fd();
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fd_flags); i++) {
+		EXPECT_EQ(EINVAL, export_errno(self->fd, export_args(fd_flags[i]))) {
+			TH_LOG("fd_flags %#x", fd_flags[i]);
+		}
+	}
+	EXPECT_EQ(next_fd, lowest_free_fd());
+}
+
+/*
+ * EXPORT's struct is extensible: one byte short of the first version is
+ * refused with EINVAL, a longer one is accepted with its tail zero and
+ * refused with E2BIG when a byte of the tail is not.
+ */
+TEST_F(export, struct_size)
+{
+	const unsigned long cmd = GDMABUF_IOCTL_EXPORT;
+	struct {
+		struct gdmabuf_export args;
+		__u64 future;
+	} big = { .args = export_args(O_RDWR | O_CLOEXEC) };
+	char value[64];
+
+	EXPECT_EQ(EINVAL, ioctl_errno(self->fd, cmd_sized(cmd, sizeof(big.args) - 1),
+				      &big));
+	ASSERT_EQ(0, ioctl_errno(self->fd, cmd_sized(cmd, sizeof(big)), &big));
+	ASSERT_LE(0, big.args.fd);
+	EXPECT_EQ(0, fdinfo_value(big.args.fd, "exp_name", value, sizeof(value)));
+	EXPECT_STREQ("gdmabuf", value);
+	close(big.args.fd);
+
+	big.args = export_args(O_RDWR | O_CLOEXEC);
+	big.future = 1ULL << 63;
+	EXPECT_EQ(E2BIG, ioctl_errno(self->fd, cmd_sized(cmd, sizeof(big)), &big));
+}
+
+/* An EXPORT struct that cannot be read fails with EFAULT. */
+TEST_F(export, bad_pointer_efault)
+{
+	EXPECT_EQ(EFAULT, ioctl_errno(self->fd, GDMABUF_IOCTL_EXPORT, NULL));
+}
+
+/*
+ * An EXPORT struct that can be read but not written back fails with
+ * EFAULT, and leaves no dma-buf fd behind: the fd is installed only once
+ * the caller has been told its number.
+ */
+TEST_F(export, copy_back_efault_no_fd)
+{
+	struct gdmabuf_export *args;
+	int next_fd;
+
+	args = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, args);
+	*args = export_args(O_RDWR | O_CLOEXEC);
+	ASSERT_EQ(0, mprotect(args, self->page, PROT_READ));
+
+	next_fd = lowest_free_fd();
+	EXPECT_EQ(EFAULT, ioctl_errno(self->fd, GDMABUF_IOCTL_EXPORT, args));
+	EXPECT_EQ(next_fd, lowest_free_fd());
+	munmap(args, self->page);
+}
+
+/* EXPORT with the wrong direction bits fails with ENOTTY. */
+TEST_F(export, wrong_direction_enotty)
+{
+	const unsigned int nr = _IOC_NR(GDMABUF_IOCTL_EXPORT);
+	const unsigned long cmds[] = {
+		_IO(GDMABUF_IOCTL_MAGIC, nr),
+		_IOR(GDMABUF_IOCTL_MAGIC, nr, struct gdmabuf_export),
+		_IOW(GDMABUF_IOCTL_MAGIC, nr, struct gdmabuf_export),
+	};
+	struct gdmabuf_export args;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		args = export_args(O_RDWR | O_CLOEXEC);
+		EXPECT_EQ(ENOTTY, ioctl_errno(self->fd, cmds[i], &args)) {
+			TH_LOG("cmd %#lx", cmds[i]);
+		}
+	}
+}
+
+/* EXPORT is the buffer fd's: the control device answers ENOTTY. */
+TEST_F(export, ctl_enotty)
+{
+	struct gdmabuf_export args = export_args(O_RDWR | O_CLOEXEC);
+
+	EXPECT_EQ(ENOTTY, ioctl_errno(self->ctl, GDMABUF_IOCTL_EXPORT, &args));
+}
+
+/*
+ * A mapping of the dma-buf shows what was written through the buffer
+ * fd's mapping, and the other way round.
+ */
+TEST_F(export, mmap_shares_buffer)
+{
+	void *mine, *theirs;
+	int dmabuf;
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	mine = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, mine);
+	theirs = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, theirs);
+
+	check_round_trip(_metadata, dmabuf, mine, theirs, self->size);
+	munmap(theirs, self->size);
+	munmap(mine, self->size);
+	close(dmabuf);
+}
+
+/* A mapping of the dma-buf at a page offset shows the buffer from there. */
+TEST_F(export, mmap_at_offset)
+{
+	const size_t tail = 3 * self->page;
+	void *whole, *part;
+	size_t offset;
+	int dmabuf;
+
+	whole = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     self->fd, 0);
+	ASSERT_NE(MAP_FAILED, whole);
+	fill_pattern(whole, 0, self->size, PATTERN_SEED);
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+
+	for (offset = 0; offset < self->size; offset += self->page) {
+		part = mmap(NULL, self->page, PROT_READ, MAP_SHARED, dmabuf,
+			    offset);
+		ASSERT_NE(MAP_FAILED, part);
+		EXPECT_EQ(-1, pattern_mismatch(part, offset, self->page,
+					       PATTERN_SEED)) {
+			TH_LOG("page at offset %zu", offset);
+		}
+		munmap(part, self->page);
+	}
+
+	part = mmap(NULL, tail, PROT_READ, MAP_SHARED, dmabuf,
+		    self->size - tail);
+	ASSERT_NE(MAP_FAILED, part);
+	EXPECT_EQ(-1, pattern_mismatch(part, self->size - tail, tail,
+				       PATTERN_SEED));
+	munmap(part, tail);
+	munmap(whole, self->size);
+	close(dmabuf);
+}
+
+/* MAP_PRIVATE of the dma-buf is refused, as on the buffer fd. */
+TEST_F(export, mmap_private_einval)
+{
+	int dmabuf;
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	EXPECT_EQ(EINVAL, mmap_errno(dmabuf, self->size, PROT_READ,
+				     MAP_PRIVATE, 0));
+	EXPECT_EQ(EINVAL, mmap_errno(dmabuf, self->size,
+				     PROT_READ | PROT_WRITE, MAP_PRIVATE, 0));
+	close(dmabuf);
+}
+
+/* A mapping of the dma-buf reaching past its end is refused. */
+TEST_F(export, mmap_out_of_range_einval)
+{
+	const struct {
+		off_t offset;
+		size_t len;
+	} cases[] = {
+		{ self->size, self->page },
+		{ 0, self->size + self->page },
+		{ self->size - self->page, 2 * self->page },
+		{ (off_t)1 << 40, self->page },
+	};
+	unsigned int i;
+	int dmabuf;
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		EXPECT_EQ(EINVAL, mmap_errno(dmabuf, cases[i].len, PROT_READ,
+					     MAP_SHARED, cases[i].offset)) {
+			TH_LOG("offset %jd, len %zu",
+			       (intmax_t)cases[i].offset, cases[i].len);
+		}
+	}
+	close(dmabuf);
+}
+
+/*
+ * DMA_BUF_IOCTL_SYNC takes reads, writes or both, starting or ending, on
+ * every memory type (a no-op where nothing needs syncing).
+ */
+TEST_F(export, sync_every_direction)
+{
+	const __u64 flags[] = {
+		DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ,
+		DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ,
+		DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE,
+		DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE,
+		DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+		DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW,
+	};
+	unsigned int i;
+	int dmabuf;
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		EXPECT_EQ(0, dmabuf_sync_errno(dmabuf, flags[i])) {
+			TH_LOG("flags %#llx", (unsigned long long)flags[i]);
+		}
+	}
+	close(dmabuf);
+}
+
+/* Flags without READ or WRITE, or with unknown bits, are refused. */
+TEST_F(export, sync_bad_flags_einval)
+{
+	const __u64 flags[] = {
+		DMA_BUF_SYNC_START,
+		DMA_BUF_SYNC_END,
+		1ULL << 3,
+		DMA_BUF_SYNC_RW | 1ULL << 3,
+		DMA_BUF_SYNC_RW | DMA_BUF_SYNC_END | 1ULL << 63,
+		UINT64_MAX,
+	};
+	unsigned int i;
+	int dmabuf;
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		EXPECT_EQ(EINVAL, dmabuf_sync_errno(dmabuf, flags[i])) {
+			TH_LOG("flags %#llx", (unsigned long long)flags[i]);
+		}
+	}
+	close(dmabuf);
+}
+
+/*
+ * With the buffer fd and its mapping gone, the dma-buf still holds the
+ * buffer: a new mapping of it shows the data and takes writes.
+ */
+TEST_F(export, dmabuf_outlives_buffer_fd)
+{
+	void *map;
+	int dmabuf;
+
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	fill_pattern(map, 0, self->size, PATTERN_SEED);
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, munmap(map, self->size));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	check_synced(_metadata, dmabuf, map, self->size, PATTERN_SEED);
+	fill_synced(_metadata, dmabuf, map, self->size, ~PATTERN_SEED);
+	check_synced(_metadata, dmabuf, map, self->size, ~PATTERN_SEED);
+	munmap(map, self->size);
+	close(dmabuf);
+}
+
+/*
+ * With the dma-buf and its mapping gone, the buffer fd still works: it
+ * describes the buffer, maps the data written through the dma-buf and
+ * exports again.
+ */
+TEST_F(export, buffer_outlives_dmabuf)
+{
+	struct gdmabuf_info info = {};
+	void *map;
+	int dmabuf;
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	fill_synced(_metadata, dmabuf, map, self->size, PATTERN_SEED);
+	ASSERT_EQ(0, munmap(map, self->size));
+	ASSERT_EQ(0, close(dmabuf));
+
+	ASSERT_EQ(0, ioctl_errno(self->fd, GDMABUF_IOCTL_INFO, &info));
+	EXPECT_EQ(self->size, info.size);
+	map = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, self->size, PATTERN_SEED));
+	munmap(map, self->size);
+	EXPECT_EQ(0, export_errno(self->fd, export_args(O_RDWR | O_CLOEXEC)));
+}
+
+/* A dma-buf mapping keeps working after the dma-buf and buffer fds close. */
+TEST_F(export, mapping_outlives_every_fd)
+{
+	void *map;
+	int dmabuf;
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	/* Nothing was faulted in before the closes. */
+	fill_pattern(map, 0, self->size, PATTERN_SEED);
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, self->size, PATTERN_SEED));
+	munmap(map, self->size);
+}
+
+/*
+ * Many exports of one buffer are separate dma-bufs sharing its memory:
+ * each maps it, sees what the others wrote, and all close cleanly.
+ */
+TEST_F(export, many_exports_share_memory)
+{
+	const size_t words_per_page = self->page / sizeof(__u32);
+	__u32 *maps[NR_EXPORTS], *mine;
+	int fds[NR_EXPORTS];
+	size_t word[NR_EXPORTS];
+	unsigned int i, j;
+
+	/* Export i writes one word, in page i % BUF_PAGES. */
+	for (i = 0; i < NR_EXPORTS; i++)
+		word[i] = (i % BUF_PAGES) * words_per_page + i / BUF_PAGES;
+
+	for (i = 0; i < NR_EXPORTS; i++) {
+		fds[i] = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fds[i]) {
+			TH_LOG("export %u: %s", i, strerror(errno));
+		}
+		for (j = 0; j < i; j++) {
+			ASSERT_FALSE(same_inode(fds[i], fds[j])) {
+				TH_LOG("exports %u and %u are one dma-buf", j, i);
+			}
+		}
+		maps[i] = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fds[i], 0);
+		ASSERT_NE(MAP_FAILED, maps[i]) {
+			TH_LOG("export %u: %s", i, strerror(errno));
+		}
+		maps[i][word[i]] = i ^ PATTERN_SEED;
+	}
+
+	mine = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, mine);
+	for (i = 0; i < NR_EXPORTS; i++) {
+		const unsigned int next = (i + 1) % NR_EXPORTS;
+
+		EXPECT_EQ(i ^ PATTERN_SEED, mine[word[i]]) {
+			TH_LOG("export %u's word through the buffer fd", i);
+		}
+		EXPECT_EQ(next ^ PATTERN_SEED, maps[i][word[next]]) {
+			TH_LOG("export %u's word through export %u", next, i);
+		}
+	}
+	munmap(mine, self->size);
+
+	for (i = 0; i < NR_EXPORTS; i++) {
+		EXPECT_EQ(0, munmap(maps[i], self->size));
+		EXPECT_EQ(0, close(fds[i]));
+	}
+}
+
+/*
+ * vgem imports the dma-buf (attaching and mapping it for its device);
+ * the dma-buf vgem hands back for the handle is this one, and data
+ * round-trips between the buffer fd's mapping and a mapping of it, with
+ * the attachment mapped and after the handle is closed.
+ */
+TEST_F(export, vgem_import_round_trip)
+{
+	void *mine;
+	int vgem, dmabuf;
+
+	vgem = open_vgem();
+	if (vgem < 0)
+		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	mine = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, mine);
+
+	check_vgem_round_trip(_metadata, vgem, dmabuf, mine, self->size);
+	munmap(mine, self->size);
+	close(dmabuf);
+	close(vgem);
+}
+
+/*
+ * Two vgem files import the dma-buf: two attachments, both mapped. Syncs
+ * reach both, and closing one handle leaves the other working.
+ */
+TEST_F(export, vgem_two_importers)
+{
+	void *mine, *theirs;
+	int vgem[2], dmabuf, back;
+	__u32 handle[2] = {};
+
+	vgem[0] = open_vgem();
+	if (vgem[0] < 0)
+		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	vgem[1] = open_vgem();
+	ASSERT_LE(0, vgem[1]);
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, vgem_import(vgem[0], dmabuf, &handle[0]));
+	ASSERT_EQ(0, vgem_import(vgem[1], dmabuf, &handle[1]));
+
+	mine = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, mine);
+	back = vgem_dmabuf(vgem[1], handle[1]);
+	ASSERT_LE(0, back);
+	theirs = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      back, 0);
+	ASSERT_NE(MAP_FAILED, theirs);
+	check_round_trip(_metadata, back, mine, theirs, self->size);
+
+	EXPECT_EQ(0, vgem_close_errno(vgem[0], handle[0]));
+	check_round_trip(_metadata, back, mine, theirs, self->size);
+	EXPECT_EQ(0, vgem_close_errno(vgem[1], handle[1]));
+
+	munmap(theirs, self->size);
+	munmap(mine, self->size);
+	close(back);
+	close(dmabuf);
+	close(vgem[1]);
+	close(vgem[0]);
+}
+
+/*
+ * vgem imports a dma-buf whose buffer fd is already closed, and its
+ * import alone then holds the buffer: with every other fd and mapping
+ * gone, the dma-buf vgem hands back shows the data and takes writes.
+ */
+TEST_F(export, vgem_import_after_buffer_close)
+{
+	int vgem, dmabuf, back;
+	__u32 handle = 0;
+	void *map;
+
+	vgem = open_vgem();
+	if (vgem < 0)
+		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	fill_pattern(map, 0, self->size, PATTERN_SEED);
+	ASSERT_EQ(0, munmap(map, self->size));
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	ASSERT_EQ(0, vgem_import(vgem, dmabuf, &handle));
+	ASSERT_EQ(0, close(dmabuf));
+
+	back = vgem_dmabuf(vgem, handle);
+	ASSERT_LE(0, back) {
+		TH_LOG("PRIME_HANDLE_TO_FD: %s", strerror(errno));
+	}
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   back, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	check_synced(_metadata, back, map, self->size, PATTERN_SEED);
+	fill_synced(_metadata, back, map, self->size, ~PATTERN_SEED);
+	check_synced(_metadata, back, map, self->size, ~PATTERN_SEED);
+
+	EXPECT_EQ(0, vgem_close_errno(vgem, handle));
+	munmap(map, self->size);
+	close(back);
+	close(vgem);
+}
+
+/* A dma-buf holds a module reference, dropped when it is released. */
+TEST_F(export, dmabuf_holds_module_ref)
+{
+	long with, without;
+	int dmabuf;
+
+	if (access(GDMABUF_SYSFS "/refcnt", F_OK))
+		SKIP(return, "gdmabuf is built in");
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	/* Leave the dma-buf alone holding the buffer. */
+	close(self->fd);
+	self->fd = -1;
+	with = read_refcnt();
+	ASSERT_LE(1, with);
+	close(dmabuf);
+	without = read_refcnt();
+	EXPECT_EQ(with - 1, without);
+}
+
+/* The module cannot be unloaded while only a dma-buf of a buffer remains. */
+TEST_F(export, unload_refused_with_dmabuf)
+{
+	int dmabuf, ret;
+
+	if (access(GDMABUF_SYSFS "/refcnt", F_OK))
+		SKIP(return, "gdmabuf is built in");
+	if (module_has_holders())
+		SKIP(return, "another module depends on gdmabuf");
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	/* Leave the dma-buf alone holding the module. */
+	close(self->fd);
+	self->fd = -1;
+	close(self->ctl);
+	self->ctl = -1;
+
+	ret = syscall(__NR_delete_module, "gdmabuf", O_NONBLOCK);
+	if (ret && errno == EPERM)
+		SKIP(return, "module unloading not permitted");
+	ASSERT_EQ(-1, ret) {
+		TH_LOG("gdmabuf was unloaded with a dma-buf open");
+	}
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY) {
+		TH_LOG("delete_module: %s", strerror(errno));
+	}
+	close(dmabuf);
+}
+
+/*
+ * For comparison, the same round trip with a dma-buf of the system
+ * DMA-BUF heap imported into vgem.
+ */
+TEST(system_heap_vgem_round_trip)
+{
+	const size_t size = BUF_PAGES * page_size();
+	struct dma_heap_allocation_data alloc = {
+		.len = size,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	int heap, vgem, dmabuf;
+	void *mine;
+
+	heap = open(SYSTEM_HEAP, O_RDWR | O_CLOEXEC);
+	if (heap < 0 && errno == ENOENT)
+		SKIP(return, SYSTEM_HEAP " not present (CONFIG_DMABUF_HEAPS_SYSTEM)");
+	ASSERT_LE(0, heap);
+	vgem = open_vgem();
+	if (vgem < 0) {
+		close(heap);
+		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	}
+	ASSERT_EQ(0, ioctl_errno(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
+	close(heap);
+	dmabuf = alloc.fd;
+	mine = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, mine);
+
+	check_vgem_round_trip(_metadata, vgem, dmabuf, mine, size);
+	munmap(mine, size);
+	close(dmabuf);
+	close(vgem);
+}
+
+TEST_HARNESS_MAIN
