@@ -220,9 +220,12 @@ static void gdmabuf_dmabuf_unmap(struct dma_buf_attachment *attachment,
 	dma_unmap_sgtable(a->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
-/* The CPU is about to touch the buffer: sync it for the CPU everywhere. */
-static int gdmabuf_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
-					   enum dma_data_direction dir)
+/*
+ * Sync cached memory for the CPU or for the devices everywhere it is
+ * mapped: the kernel mapping, gdmabuf's device and every mapped importer.
+ */
+static int gdmabuf_dmabuf_cpu_access(struct dma_buf *dmabuf,
+				     enum dma_data_direction dir, bool for_cpu)
 {
 	struct gdmabuf_buffer *buf = dmabuf->priv;
 	struct gdmabuf_attachment *a;
@@ -230,36 +233,35 @@ static int gdmabuf_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 	if (buf->mem_type != GDMABUF_MEM_CACHED)
 		return 0;
 
-	mutex_lock(&buf->lock);
-	if (buf->vmap_count)
+	guard(mutex)(&buf->lock);
+	if (buf->vmap_count && for_cpu)
 		invalidate_kernel_vmap_range(buf->vaddr, buf->size);
-	gdmabuf_buffer_sync_dir(buf, dir, true);
-	list_for_each_entry(a, &buf->attachments, node)
-		if (a->mapped)
+	else if (buf->vmap_count)
+		flush_kernel_vmap_range(buf->vaddr, buf->size);
+	gdmabuf_buffer_sync_dir(buf, dir, for_cpu);
+	list_for_each_entry(a, &buf->attachments, node) {
+		if (!a->mapped)
+			continue;
+		if (for_cpu)
 			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
-	mutex_unlock(&buf->lock);
+		else
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+	}
 	return 0;
 }
 
-/* The CPU is done: sync the buffer for the devices. */
+/* The CPU is about to touch the buffer. */
+static int gdmabuf_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
+					   enum dma_data_direction dir)
+{
+	return gdmabuf_dmabuf_cpu_access(dmabuf, dir, true);
+}
+
+/* The CPU is done with the buffer. */
 static int gdmabuf_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 					 enum dma_data_direction dir)
 {
-	struct gdmabuf_buffer *buf = dmabuf->priv;
-	struct gdmabuf_attachment *a;
-
-	if (buf->mem_type != GDMABUF_MEM_CACHED)
-		return 0;
-
-	mutex_lock(&buf->lock);
-	if (buf->vmap_count)
-		flush_kernel_vmap_range(buf->vaddr, buf->size);
-	gdmabuf_buffer_sync_dir(buf, dir, false);
-	list_for_each_entry(a, &buf->attachments, node)
-		if (a->mapped)
-			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
-	mutex_unlock(&buf->lock);
-	return 0;
+	return gdmabuf_dmabuf_cpu_access(dmabuf, dir, false);
 }
 
 /* The same path as the buffer fd, huge mappings included. */

@@ -30,9 +30,8 @@
 #include <linux/gdmabuf.h>
 
 #include "../../../kselftest_harness.h"
+#include "gdmabuf_util.h"
 
-#define GDMABUF_DEV	"/dev/gdmabuf"
-#define GDMABUF_SYSFS	"/sys/module/gdmabuf"
 #define DRM_CARD	"/dev/dri/card"
 #define DRM_MAX_CARDS	16
 #define SYSTEM_HEAP	"/dev/dma_heap/system"
@@ -42,43 +41,6 @@
 #define PATTERN_SEED	0x5eed0000U
 /* dma-bufs exported from one buffer at once */
 #define NR_EXPORTS	64
-
-static size_t page_size(void)
-{
-	return sysconf(_SC_PAGESIZE);
-}
-
-/* ioctl() returning 0 or the errno, for EXPECT_EQ(EINVAL, ...). */
-static int ioctl_errno(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? errno : 0;
-}
-
-/*
- * @cmd as a header whose struct has @size bytes builds it: the same as
- * _IOWR(GDMABUF_IOCTL_MAGIC, nr, struct of @size bytes) for an _IOWR
- * command.
- */
-static unsigned long cmd_sized(unsigned long cmd, size_t size)
-{
-	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), size);
-}
-
-/* A new buffer fd, or -1 with errno set. */
-static int alloc_buffer(int ctl, __u64 size, __u32 mem_type, __u32 layout,
-			__u32 fd_flags)
-{
-	struct gdmabuf_alloc args = {
-		.size = size,
-		.mem_type = mem_type,
-		.layout = layout,
-		.fd_flags = fd_flags,
-	};
-
-	if (ioctl(ctl, GDMABUF_IOCTL_ALLOC, &args))
-		return -1;
-	return args.fd;
-}
 
 /* EXPORT arguments for a dma-buf fd with @fd_flags. */
 static struct gdmabuf_export export_args(__u32 fd_flags)
@@ -111,41 +73,6 @@ static int dmabuf_sync_errno(int fd, __u64 flags)
 	struct dma_buf_sync args = { .flags = flags };
 
 	return ioctl_errno(fd, DMA_BUF_IOCTL_SYNC, &args);
-}
-
-/* mmap(): 0, unmapping again, or the errno. */
-static int mmap_errno(int fd, size_t len, int prot, int flags, off_t offset)
-{
-	void *map = mmap(NULL, len, prot, flags, fd, offset);
-
-	if (map == MAP_FAILED)
-		return errno;
-	munmap(map, len);
-	return 0;
-}
-
-/* Fill @map, which shows the buffer from byte @offset, with the pattern. */
-static void fill_pattern(void *map, size_t offset, size_t len, __u32 seed)
-{
-	__u32 *word = map;
-	size_t i;
-
-	/* Every word holds its own offset: a misplaced page shows. */
-	for (i = 0; i < len / sizeof(*word); i++)
-		word[i] = (offset + i * sizeof(*word)) ^ seed;
-}
-
-/* Offset in @map of the first word off the pattern, or -1. */
-static ssize_t pattern_mismatch(const void *map, size_t offset, size_t len,
-				__u32 seed)
-{
-	const __u32 *word = map;
-	size_t i;
-
-	for (i = 0; i < len / sizeof(*word); i++)
-		if (word[i] != ((offset + i * sizeof(*word)) ^ seed))
-			return i * sizeof(*word);
-	return -1;
 }
 
 /* DMA_BUF_IOCTL_SYNC on @fd, failing the test when it fails. */
@@ -238,37 +165,6 @@ static bool same_inode(int a, int b)
 	if (fstat(a, &sa) || fstat(b, &sb))
 		return false;
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-/* The module's reference count, or -1. */
-static long read_refcnt(void)
-{
-	long refcnt = -1;
-	FILE *f;
-
-	f = fopen(GDMABUF_SYSFS "/refcnt", "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &refcnt) != 1)
-		refcnt = -1;
-	fclose(f);
-	return refcnt;
-}
-
-/* Whether another module depends on gdmabuf (gdmabuf_kunit, say). */
-static bool module_has_holders(void)
-{
-	struct dirent *entry;
-	bool holders = false;
-	DIR *dir;
-
-	dir = opendir(GDMABUF_SYSFS "/holders");
-	if (!dir)
-		return false;
-	while (!holders && (entry = readdir(dir)))
-		holders = entry->d_name[0] != '.';
-	closedir(dir);
-	return holders;
 }
 
 /* Whether the DRM device @fd is vgem. */

@@ -40,9 +40,8 @@
 #include <linux/magic.h>
 
 #include "../../../kselftest_harness.h"
+#include "gdmabuf_util.h"
 
-#define GDMABUF_DEV	"/dev/gdmabuf"
-#define GDMABUF_SYSFS	"/sys/module/gdmabuf"
 #define DEBUGFS_ROOT	"/sys/kernel/debug"
 #define GDMABUF_DEBUGFS_BUFFERS	DEBUGFS_ROOT "/gdmabuf/buffers"
 /* An unprivileged identity: nobody/nogroup. */
@@ -59,27 +58,6 @@
 /* Faults besides the buffer's that the measuring loop may take. */
 #define HUGE_FAULT_SLACK	8
 
-static size_t page_size(void)
-{
-	return sysconf(_SC_PAGESIZE);
-}
-
-/* ioctl() returning 0 or the errno, for EXPECT_EQ(EINVAL, ...). */
-static int ioctl_errno(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? errno : 0;
-}
-
-/*
- * @cmd as a header whose struct has @size bytes builds it: the same as
- * _IOWR(GDMABUF_IOCTL_MAGIC, nr, struct of @size bytes) for an _IOWR
- * command.
- */
-static unsigned long cmd_sized(unsigned long cmd, size_t size)
-{
-	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), size);
-}
-
 /* ALLOC arguments for a read-write, cached, contiguous buffer. */
 static struct gdmabuf_alloc alloc_args(__u64 size)
 {
@@ -93,22 +71,6 @@ static int alloc_errno(int ctl, struct gdmabuf_alloc args)
 		return errno;
 	close(args.fd);
 	return 0;
-}
-
-/* A new buffer fd, or -1 with errno set. */
-static int alloc_buffer(int ctl, __u64 size, __u32 mem_type, __u32 layout,
-			__u32 fd_flags)
-{
-	struct gdmabuf_alloc args = {
-		.size = size,
-		.mem_type = mem_type,
-		.layout = layout,
-		.fd_flags = fd_flags,
-	};
-
-	if (ioctl(ctl, GDMABUF_IOCTL_ALLOC, &args))
-		return -1;
-	return args.fd;
 }
 
 static int get_info(int fd, struct gdmabuf_info *info)
@@ -148,41 +110,6 @@ static int sync_errno(int fd, __u64 offset, __u64 len, __u32 flags)
 	};
 
 	return ioctl_errno(fd, GDMABUF_IOCTL_SYNC, &args);
-}
-
-/* mmap(): 0, unmapping again, or the errno. */
-static int mmap_errno(int fd, size_t len, int prot, int flags, off_t offset)
-{
-	void *map = mmap(NULL, len, prot, flags, fd, offset);
-
-	if (map == MAP_FAILED)
-		return errno;
-	munmap(map, len);
-	return 0;
-}
-
-/* Fill @map, which shows the buffer from byte @offset, with the pattern. */
-static void fill_pattern(void *map, size_t offset, size_t len, __u32 seed)
-{
-	__u32 *word = map;
-	size_t i;
-
-	/* Every word holds its own offset: a misplaced page shows. */
-	for (i = 0; i < len / sizeof(*word); i++)
-		word[i] = (offset + i * sizeof(*word)) ^ seed;
-}
-
-/* Offset in @map of the first word off the pattern, or -1. */
-static ssize_t pattern_mismatch(const void *map, size_t offset, size_t len,
-				__u32 seed)
-{
-	const __u32 *word = map;
-	size_t i;
-
-	for (i = 0; i < len / sizeof(*word); i++)
-		if (word[i] != ((offset + i * sizeof(*word)) ^ seed))
-			return i * sizeof(*word);
-	return -1;
 }
 
 /* Offset of the first non-zero byte of @map, or -1. */
@@ -327,37 +254,6 @@ static int write_param_u64(const char *name, __u64 value)
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
 	return write_param(name, buf);
-}
-
-/* The module's reference count, or -1. */
-static long read_refcnt(void)
-{
-	long refcnt = -1;
-	FILE *f;
-
-	f = fopen(GDMABUF_SYSFS "/refcnt", "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &refcnt) != 1)
-		refcnt = -1;
-	fclose(f);
-	return refcnt;
-}
-
-/* Whether another module depends on gdmabuf (gdmabuf_kunit, say). */
-static bool module_has_holders(void)
-{
-	struct dirent *entry;
-	bool holders = false;
-	DIR *dir;
-
-	dir = opendir(GDMABUF_SYSFS "/holders");
-	if (!dir)
-		return false;
-	while (!holders && (entry = readdir(dir)))
-		holders = entry->d_name[0] != '.';
-	closedir(dir);
-	return holders;
 }
 
 /*
