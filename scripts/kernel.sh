@@ -13,7 +13,7 @@ mkdir -p "$OBJ"
 kmake() { make -C "$PATCHED" O="$OBJ" CC="$(cc_wrapper)" -j"$JOBS" "$@"; }
 
 # Regenerate .config only when a fragment changed, so warm builds stay warm.
-sum=$(cat "${fragments[@]}" | sha1sum | cut -d' ' -f1)
+sum=$( (echo "ARCH=$ARCH"; cat "${fragments[@]}") | sha1sum | cut -d' ' -f1)
 if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.fragments" 2>/dev/null)" != "$sum" ]; then
 	msg "configuring $ARCH test kernel (tinyconfig + ${fragments[*]##*/})"
 	run_logged "config-$ARCH" kmake tinyconfig

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 LOGS=$BUILD/logs
-ARCH=${ARCH:-x86_64}
+export ARCH=${ARCH:-x86_64}
 JOBS=${JOBS:-$(nproc)}
 KSRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
 PRISTINE=$BUILD/src/linux      # extracted once, never modified

@@ -8,7 +8,7 @@
  *   dma_sync_single_range_for_{cpu,device}();
  * - cached, scatter-gather: zeroed page blocks of the highest order the
  *   page allocator gives (never increasing, so huge-mappable blocks stay
- *   aligned in the buffer), each mapped with dma_map_page() and
+ *   aligned in the buffer), each mapped with dma_map_page_attrs() and
  *   synced on its own;
  * - coherent and write-combine: dma_alloc_attrs(), mapped to userspace
  *   only by dma_mmap_attrs() so the user mapping has the kernel's
@@ -31,6 +31,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 #include <kunit/visibility.h>
 #include <uapi/linux/gdmabuf.h>
 
@@ -94,6 +95,9 @@ static int gdmabuf_buffer_alloc_contiguous(struct gdmabuf_buffer *buf)
 	if (!page)
 		return -ENOMEM;
 	seg->pfn = page_to_pfn(page);
+	/* It was zeroed through the cache: the device owns it from here. */
+	dma_sync_single_for_device(buf->dev, seg->dma_addr, buf->size,
+				   DMA_BIDIRECTIONAL);
 	return 0;
 }
 
@@ -137,8 +141,9 @@ static int gdmabuf_buffer_alloc_sg(struct gdmabuf_buffer *buf)
 			goto free_segments;
 		seg = &buf->segs[n];
 		order = min_t(unsigned int, order, ilog2(left));
+		/* compound, so importers may take references on any page */
 		if (order)
-			gfp |= __GFP_NORETRY;
+			gfp |= __GFP_NORETRY | __GFP_COMP;
 		page = alloc_pages(gfp, order);
 		if (!page) {
 			if (order) {
@@ -148,8 +153,11 @@ static int gdmabuf_buffer_alloc_sg(struct gdmabuf_buffer *buf)
 			ret = -ENOMEM;
 			goto free_segments;
 		}
-		seg->dma_addr = dma_map_page(buf->dev, page, 0, PAGE_SIZE << order,
-					     DMA_BIDIRECTIONAL);
+		/* Too large for a bounce buffer: fail quietly, not with a splat. */
+		seg->dma_addr = dma_map_page_attrs(buf->dev, page, 0,
+						   PAGE_SIZE << order,
+						   DMA_BIDIRECTIONAL,
+						   DMA_ATTR_NO_WARN);
 		if (dma_mapping_error(buf->dev, seg->dma_addr)) {
 			__free_pages(page, order);
 			ret = -ENOMEM;
@@ -169,6 +177,26 @@ static int gdmabuf_buffer_alloc_sg(struct gdmabuf_buffer *buf)
 free_segments:
 	gdmabuf_buffer_free_sg(buf, n);
 	return ret;
+}
+
+/* No segment needs cache maintenance or bouncing: sync can be skipped. */
+static bool gdmabuf_buffer_coherent(const struct gdmabuf_buffer *buf)
+{
+	unsigned int i;
+
+	for (i = 0; i < buf->nsegs; i++)
+		if (dma_need_sync(buf->dev, buf->segs[i].dma_addr))
+			return false;
+	return true;
+}
+
+/*
+ * Whether the caller may see DMA addresses. A question, not an access
+ * check: no audit record when the answer is no.
+ */
+static bool gdmabuf_show_dma_addr(void)
+{
+	return ns_capable_noaudit(&init_user_ns, CAP_SYS_RAWIO);
 }
 
 static u32 gdmabuf_cpu_mapping(const struct gdmabuf_buffer *buf)
@@ -224,7 +252,7 @@ struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
 	if (ret)
 		goto free_segs;
 
-	buf->coherent = !dma_need_sync(dev, buf->segs[0].dma_addr);
+	buf->coherent = gdmabuf_buffer_coherent(buf);
 	buf->cpu_mapping = gdmabuf_cpu_mapping(buf);
 	gdmabuf_list_add(buf);
 	return buf;
@@ -335,7 +363,7 @@ static long gdmabuf_buffer_ioctl_info(struct file *file, void *kdata,
 {
 	struct gdmabuf_buffer *buf = file->private_data;
 	struct gdmabuf_info *info = kdata;
-	bool show_addr = capable(CAP_SYS_RAWIO);
+	bool show_addr = gdmabuf_show_dma_addr();
 
 	if (info->flags)
 		return -EINVAL;
@@ -359,7 +387,7 @@ static long gdmabuf_buffer_ioctl_segments(struct file *file, void *kdata,
 	struct gdmabuf_buffer *buf = file->private_data;
 	struct gdmabuf_segments *args = kdata;
 	struct gdmabuf_segment_desc __user *out;
-	bool show_addr = capable(CAP_SYS_RAWIO);
+	bool show_addr = gdmabuf_show_dma_addr();
 	u32 i, n;
 
 	if (args->flags || args->first > buf->nsegs)
@@ -375,6 +403,10 @@ static long gdmabuf_buffer_ioctl_segments(struct file *file, void *kdata,
 
 		if (copy_to_user(&out[i], &desc, sizeof(desc)))
 			return -EFAULT;
+		/* a scatter-gather list can have millions of entries */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 	}
 	args->count = n;
 	args->nr_segments = buf->nsegs;

@@ -36,12 +36,14 @@
  * @dev: the importer's device
  * @sgt: the buffer's segments, mapped for @dev while @mapped
  * @node: entry in the buffer's attachment list, under buf->lock
- * @mapped: @sgt is mapped for @dev
+ * @dir: the direction @sgt is mapped with
+ * @mapped: @sgt is mapped for @dev; under buf->lock
  */
 struct gdmabuf_attachment {
 	struct device *dev;
 	struct sg_table sgt;
 	struct list_head node;
+	enum dma_data_direction dir;
 	bool mapped;
 };
 
@@ -59,7 +61,9 @@ static bool gdmabuf_dmabuf_reachable(const struct gdmabuf_buffer *buf,
 
 /*
  * The longest entry @dev takes that starts at @phys and is at most @len:
- * within its maximum segment size and its segment boundary.
+ * within its maximum segment size and its segment boundary. Physical
+ * addresses stand in for the importer's DMA addresses, which exist only
+ * once mapped; they are the same where no IOMMU or offset is in the way.
  */
 static unsigned long gdmabuf_dmabuf_chunk(struct device *dev, phys_addr_t phys,
 					  unsigned long len)
@@ -70,53 +74,70 @@ static unsigned long gdmabuf_dmabuf_chunk(struct device *dev, phys_addr_t phys,
 	unsigned long to_boundary = boundary - (phys & boundary) + 1;
 
 	len = min(len, max_seg);
-	/* 0 when the boundary mask is all ones: no boundary */
+	/* wraps to 0 only for an all-ones mask at address 0: no limit */
 	if (to_boundary)
 		len = min(len, max_t(unsigned long, to_boundary, PAGE_SIZE));
 	return len;
 }
 
 /*
- * Fill @sgt with the physically contiguous runs in @runs, split as @dev
- * needs; with @sgt NULL, count the entries that takes.
+ * Add the run of @len bytes from @page to @sg, split as @dev needs,
+ * advancing @sg; with *@sg NULL, only count the entries.
  */
-static unsigned int gdmabuf_dmabuf_split(struct device *dev,
-					 struct scatterlist *runs,
-					 unsigned int nruns, struct sg_table *sgt)
+static unsigned int gdmabuf_dmabuf_add_run(struct device *dev, struct page *page,
+					   unsigned long len, struct scatterlist **sg)
 {
-	struct scatterlist *run, *sg = sgt ? sgt->sgl : NULL;
-	unsigned int i, n = 0;
+	unsigned long off = 0;
+	unsigned int n = 0;
 
-	for_each_sg(runs, run, nruns, i) {
-		struct page *page = sg_page(run);
-		unsigned long left = run->length, off = 0;
+	while (len) {
+		unsigned long chunk = gdmabuf_dmabuf_chunk(dev, page_to_phys(page) + off,
+							   len);
 
-		while (left) {
-			unsigned long len = gdmabuf_dmabuf_chunk(dev,
-					page_to_phys(page) + off, left);
-
-			if (sg) {
-				sg_set_page(sg, nth_page(page, off >> PAGE_SHIFT), len, 0);
-				sg = sg_next(sg);
-			}
-			off += len;
-			left -= len;
-			n++;
+		if (*sg) {
+			sg_set_page(*sg, nth_page(page, off >> PAGE_SHIFT), chunk, 0);
+			*sg = sg_next(*sg);
 		}
+		off += chunk;
+		len -= chunk;
+		n++;
 	}
 	return n;
 }
 
 /*
- * An sg_table of the buffer for @dev: the buffer's physically contiguous
- * runs, split to @dev's segment size and boundary.
+ * Add every physically contiguous run of the buffer to @sg (NULL: count).
+ * Lengths stay unsigned long until split, so runs of 4 GiB and more work.
  */
+static unsigned int gdmabuf_dmabuf_add_runs(struct gdmabuf_buffer *buf,
+					    struct device *dev,
+					    struct sg_table *coherent_runs,
+					    struct scatterlist *sg)
+{
+	struct scatterlist *run;
+	unsigned int i, n = 0;
+
+	if (buf->mem_type == GDMABUF_MEM_CACHED) {
+		for (i = 0; i < buf->nsegs; i++)
+			n += gdmabuf_dmabuf_add_run(dev, pfn_to_page(buf->segs[i].pfn),
+						    buf->segs[i].npages << PAGE_SHIFT, &sg);
+		return n;
+	}
+	/* One entry's length is an unsigned int: take the size instead. */
+	if (coherent_runs->orig_nents == 1)
+		return gdmabuf_dmabuf_add_run(dev, sg_page(coherent_runs->sgl),
+					      buf->size, &sg);
+	for_each_sgtable_sg(coherent_runs, run, i)
+		n += gdmabuf_dmabuf_add_run(dev, sg_page(run), run->length, &sg);
+	return n;
+}
+
+/* An sg_table of the buffer for @dev, split to its segment limits. */
 static int gdmabuf_dmabuf_fill_sgt(struct gdmabuf_buffer *buf,
 				   struct device *dev, struct sg_table *sgt)
 {
-	struct sg_table runs;
-	struct scatterlist *sg;
-	unsigned int i, n;
+	struct sg_table runs = {};
+	unsigned int n;
 	int ret;
 
 	if (buf->mem_type != GDMABUF_MEM_CACHED) {
@@ -124,20 +145,14 @@ static int gdmabuf_dmabuf_fill_sgt(struct gdmabuf_buffer *buf,
 				      buf->segs[0].dma_addr, buf->size);
 		if (ret)
 			return ret;
-	} else {
-		ret = sg_alloc_table(&runs, buf->nsegs, GFP_KERNEL);
-		if (ret)
-			return ret;
-		for_each_sgtable_sg(&runs, sg, i)
-			sg_set_page(sg, pfn_to_page(buf->segs[i].pfn),
-				    buf->segs[i].npages << PAGE_SHIFT, 0);
 	}
 
-	n = gdmabuf_dmabuf_split(dev, runs.sgl, runs.orig_nents, NULL);
+	n = gdmabuf_dmabuf_add_runs(buf, dev, &runs, NULL);
 	ret = sg_alloc_table(sgt, n, GFP_KERNEL);
 	if (!ret)
-		gdmabuf_dmabuf_split(dev, runs.sgl, runs.orig_nents, sgt);
-	sg_free_table(&runs);
+		gdmabuf_dmabuf_add_runs(buf, dev, &runs, sgt->sgl);
+	if (buf->mem_type != GDMABUF_MEM_CACHED)
+		sg_free_table(&runs);
 	return ret;
 }
 
@@ -200,6 +215,7 @@ static struct sg_table *gdmabuf_dmabuf_map(struct dma_buf_attachment *attachment
 	if (buf->mem_type == GDMABUF_MEM_CACHED)
 		dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
 	mutex_lock(&buf->lock);
+	a->dir = dir;
 	a->mapped = true;
 	mutex_unlock(&buf->lock);
 	return &a->sgt;
@@ -242,10 +258,11 @@ static int gdmabuf_dmabuf_cpu_access(struct dma_buf *dmabuf,
 	list_for_each_entry(a, &buf->attachments, node) {
 		if (!a->mapped)
 			continue;
+		/* the DMA API wants the direction the table was mapped with */
 		if (for_cpu)
-			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
 		else
-			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
 	}
 	return 0;
 }

@@ -88,7 +88,8 @@ unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
 
 /**
  * struct gdmabuf_buffer - one buffer
- * @ref: held by the buffer file; the memory is freed with the last ref
+ * @ref: held by the buffer file and every dma-buf; the memory is freed
+ *	with the last ref
  * @dev: the device the memory is allocated and mapped for
  * @node: entry in the list of every buffer, under gdmabuf_lock
  * @id: unique, never reused while the module is loaded

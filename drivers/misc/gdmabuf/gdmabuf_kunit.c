@@ -173,7 +173,7 @@ static void gdmabuf_ioctl_dispatch_bad_pointer(struct kunit *test)
 }
 
 /* Success: /dev/gdmabuf is registered, root-only, under its own name. */
-static void gdmabuf_misc_registered(struct kunit *test)
+static void gdmabuf_init_root_only_node(struct kunit *test)
 {
 	KUNIT_EXPECT_NE(test, gdmabuf_misc.minor, MISC_DYNAMIC_MINOR);
 	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, gdmabuf_misc.this_device);
@@ -205,7 +205,7 @@ static void gdmabuf_ctl_ioctl_unknown(struct kunit *test)
 static struct kunit_case gdmabuf_ioctl_cases[] = {
 	KUNIT_CASE_PARAM(gdmabuf_ioctl_dispatch_sizes, gdmabuf_dispatch_gen_params),
 	KUNIT_CASE(gdmabuf_ioctl_dispatch_bad_pointer),
-	KUNIT_CASE(gdmabuf_misc_registered),
+	KUNIT_CASE(gdmabuf_init_root_only_node),
 	KUNIT_CASE(gdmabuf_ctl_ioctl_unknown),
 	{}
 };
@@ -675,7 +675,7 @@ static void gdmabuf_huge_fits_pmd(struct kunit *test)
 	gdmabuf_huge_check(test, PMD_ORDER);
 }
 
-#ifdef CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
 /*
  * Success: a PUD mapping is allowed exactly when its block is inside the
  * VMA, its first frame is PUD-aligned and contig covers it.
@@ -907,7 +907,7 @@ static struct kunit_case gdmabuf_mapping_cases[] = {
 	KUNIT_CASE(gdmabuf_pgoff_to_pfn_empty),
 	KUNIT_CASE(gdmabuf_pgoff_to_pfn_every_page),
 	KUNIT_CASE_PARAM(gdmabuf_huge_fits_pmd, gdmabuf_huge_gen_params),
-#ifdef CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
 	KUNIT_CASE_PARAM(gdmabuf_huge_fits_pud, gdmabuf_huge_gen_params),
 #else
 	KUNIT_CASE(gdmabuf_huge_fits_pud),

@@ -62,13 +62,11 @@ static vm_fault_t gdmabuf_vm_huge_fault(struct vm_fault *vmf, unsigned int order
 		return vmf_insert_pfn(vma, vmf->address, pfn);
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 	case PMD_ORDER:
-		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
-					  vmf->flags & FAULT_FLAG_WRITE);
+		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), false);
 #endif
 #ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
 	case PUD_ORDER:
-		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
-					  vmf->flags & FAULT_FLAG_WRITE);
+		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), false);
 #endif
 	default:
 		return VM_FAULT_FALLBACK;

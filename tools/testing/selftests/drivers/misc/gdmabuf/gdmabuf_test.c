@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1823,9 +1824,23 @@ static int memcg_child(void)
 	return 0;
 }
 
+static bool file_contains(const char *path, const char *word)
+{
+	char text[256] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	return n > 0 && strstr(text, word);
+}
+
 /* Buffer memory is charged to the allocating process's memory cgroup. */
 TEST(memcg_charges_buffer)
 {
+	bool mounted = false, enabled = false;
 	struct stat st;
 	int status;
 	pid_t pid;
@@ -1836,9 +1851,16 @@ TEST(memcg_charges_buffer)
 		mkdir(CGROUP_ROOT, 0755);
 		if (mount("none", CGROUP_ROOT, "cgroup2", 0, NULL))
 			SKIP(return, "no cgroup2 file system");
+		mounted = true;
 	}
-	if (write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
-		SKIP(return, "no memory controller");
+	if (!file_contains(CGROUP_ROOT "/cgroup.subtree_control", "memory")) {
+		if (write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory")) {
+			if (mounted)
+				umount(CGROUP_ROOT);
+			SKIP(return, "no memory controller");
+		}
+		enabled = true;
+	}
 	ASSERT_TRUE(mkdir(CGROUP_TEST, 0755) == 0 || errno == EEXIST);
 
 	pid = fork();
@@ -1846,10 +1868,97 @@ TEST(memcg_charges_buffer)
 	if (pid == 0)
 		_exit(memcg_child());
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	/* leave the cgroup hierarchy as it was found */
 	rmdir(CGROUP_TEST);
+	if (enabled)
+		write_file(CGROUP_ROOT "/cgroup.subtree_control", "-memory");
+	if (mounted)
+		umount(CGROUP_ROOT);
 	ASSERT_TRUE(WIFEXITED(status));
 	/* 10: no cgroup move; 11: open; 12: alloc; 13: not charged; 14: not uncharged */
 	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+#define STRESS_THREADS		4
+#define STRESS_ROUNDS		40
+
+/* One thread's worth of allocate, map, touch, sync, export, close. */
+static void *stress_thread(void *arg)
+{
+	static const __u32 kinds[][2] = {
+		{ GDMABUF_MEM_CACHED, GDMABUF_LAYOUT_CONTIGUOUS },
+		{ GDMABUF_MEM_CACHED, GDMABUF_LAYOUT_SCATTER_GATHER },
+		{ GDMABUF_MEM_COHERENT, GDMABUF_LAYOUT_CONTIGUOUS },
+		{ GDMABUF_MEM_WRITE_COMBINE, GDMABUF_LAYOUT_CONTIGUOUS },
+	};
+	long id = (long)arg, failures = 0;
+	size_t size = 3 * page_size();
+	int ctl, i;
+
+	ctl = open(GDMABUF_DEV, O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return (void *)1L;
+	for (i = 0; i < STRESS_ROUNDS; i++) {
+		const __u32 *kind = kinds[(id + i) % 4];
+		struct gdmabuf_sync sync = {
+			.len = size, .flags = GDMABUF_SYNC_RW | GDMABUF_SYNC_END,
+		};
+		struct gdmabuf_export export = { .fd_flags = O_RDWR | O_CLOEXEC };
+		__u32 *map;
+		int fd;
+
+		fd = alloc_buffer(ctl, size, kind[0], kind[1], O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			failures++;
+			continue;
+		}
+		map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED) {
+			failures++;
+		} else {
+			map[0] = i;
+			map[size / sizeof(*map) - 1] = id;
+			failures += map[0] != (__u32)i;
+		}
+		failures += !!ioctl(fd, GDMABUF_IOCTL_SYNC, &sync);
+		if (ioctl(fd, GDMABUF_IOCTL_EXPORT, &export))
+			failures++;
+		else
+			close(export.fd);
+		/* close the fd before or after unmapping, by turns */
+		if (i & 1)
+			close(fd);
+		if (map != MAP_FAILED)
+			munmap(map, size);
+		if (!(i & 1))
+			close(fd);
+	}
+	close(ctl);
+	return (void *)failures;
+}
+
+/*
+ * Threads allocating, mapping, syncing, exporting and closing buffers of
+ * every kind at once all succeed (and the debug kernel stays quiet).
+ */
+TEST(concurrent_buffers)
+{
+	pthread_t threads[STRESS_THREADS];
+	struct stat st;
+	long i;
+
+	if (stat(GDMABUF_DEV, &st))
+		SKIP(return, GDMABUF_DEV " not present (module not loaded?)");
+	for (i = 0; i < STRESS_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, stress_thread, (void *)i));
+	for (i = 0; i < STRESS_THREADS; i++) {
+		void *failures;
+
+		ASSERT_EQ(0, pthread_join(threads[i], &failures));
+		EXPECT_EQ(0, (long)failures) {
+			TH_LOG("thread %ld", i);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN
