@@ -365,7 +365,7 @@ static long gdmabuf_buffer_ioctl_info(struct file *file, void *kdata,
 	struct gdmabuf_info *info = kdata;
 	bool show_addr = gdmabuf_show_dma_addr();
 
-	if (info->flags)
+	if (info->flags || info->reserved)
 		return -EINVAL;
 	info->attrs = (buf->coherent ? GDMABUF_ATTR_DEVICE_COHERENT : 0) |
 		      (show_addr ? GDMABUF_ATTR_DMA_ADDR_VISIBLE : 0);
@@ -390,7 +390,7 @@ static long gdmabuf_buffer_ioctl_segments(struct file *file, void *kdata,
 	bool show_addr = gdmabuf_show_dma_addr();
 	u32 i, n;
 
-	if (args->flags || args->first > buf->nsegs)
+	if (args->flags || args->reserved || args->first > buf->nsegs)
 		return -EINVAL;
 	out = u64_to_user_ptr(args->segments_ptr);
 	n = min(args->count, buf->nsegs - args->first);

@@ -115,6 +115,7 @@ struct gdmabuf_alloc {
  * @attrs: out: %GDMABUF_ATTR_* bits
  * @size: out: bytes
  * @id: out: the buffer's id, as debugfs and fdinfo show it
+ * @reserved: must be zero
  * @dma_addr: out: device address of a contiguous buffer; zero for a
  *	scatter-gather one, and zero unless the caller has %CAP_SYS_RAWIO
  * @mem_type: out: the &enum gdmabuf_mem_type asked for
@@ -127,6 +128,7 @@ struct gdmabuf_info {
 	__u32 attrs;
 	__u64 size;
 	__u64 id;
+	__u64 reserved;
 	__u64 dma_addr;
 	__u32 mem_type;
 	__u32 layout;
@@ -138,10 +140,14 @@ struct gdmabuf_info {
  * struct gdmabuf_segment_desc - one DMA segment of a buffer
  * @dma_addr: device address; zero unless the caller has %CAP_SYS_RAWIO
  * @len: bytes
+ * @flags: none defined yet: zero
+ * @reserved: zero
  */
 struct gdmabuf_segment_desc {
 	__u64 dma_addr;
 	__u64 len;
+	__u32 flags;
+	__u32 reserved;
 };
 
 /**
@@ -151,6 +157,7 @@ struct gdmabuf_segment_desc {
  * @count: in: entries @segments_ptr has room for; out: entries written,
  *	which is fewer when the list ends first
  * @nr_segments: out: number of segments of the buffer
+ * @reserved: must be zero
  * @segments_ptr: in: user pointer to @count &struct gdmabuf_segment_desc
  */
 struct gdmabuf_segments {
@@ -158,6 +165,7 @@ struct gdmabuf_segments {
 	__u32 first;
 	__u32 count;
 	__u32 nr_segments;
+	__u64 reserved;
 	__u64 segments_ptr;
 };
 

@@ -913,12 +913,14 @@ TEST_F(buffer, info_cpu_mapping)
 	}
 }
 
-/* INFO knows no flags yet: any flag is refused. */
+/* INFO knows no flags yet: any flag is refused, and so is reserved. */
 TEST_F(buffer, info_flags_einval)
 {
 	struct gdmabuf_info info = { .flags = 1 };
+	struct gdmabuf_info reserved = { .reserved = 1 };
 
 	EXPECT_EQ(EINVAL, ioctl_errno(self->fd, GDMABUF_IOCTL_INFO, &info));
+	EXPECT_EQ(EINVAL, ioctl_errno(self->fd, GDMABUF_IOCTL_INFO, &reserved));
 }
 
 /* An INFO struct that cannot be read fails with EFAULT. */
@@ -1132,6 +1134,16 @@ TEST_F(buffer, segments_flags_einval)
 					      &args)) {
 			TH_LOG("flags %#x", flags[i]);
 		}
+	}
+	{
+		struct gdmabuf_segments args = {
+			.reserved = 1,
+			.count = 1,
+			.segments_ptr = (uintptr_t)&seg,
+		};
+
+		EXPECT_EQ(EINVAL, ioctl_errno(self->fd, GDMABUF_IOCTL_SEGMENTS,
+					      &args));
 	}
 }
 
