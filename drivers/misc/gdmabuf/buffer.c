@@ -42,7 +42,8 @@
 
 static const struct file_operations gdmabuf_buffer_fops;
 
-static unsigned long gdmabuf_dma_attrs(const struct gdmabuf_buffer *buf)
+/* DMA API attributes of coherent and write-combine memory. */
+unsigned long gdmabuf_dma_attrs(const struct gdmabuf_buffer *buf)
 {
 	return buf->mem_type == GDMABUF_MEM_WRITE_COMBINE ?
 	       DMA_ATTR_WRITE_COMBINE : 0;
@@ -306,6 +307,10 @@ static void gdmabuf_buffer_sync_range(struct gdmabuf_buffer *buf, u64 start,
 {
 	unsigned int i;
 
+	/* Coherent and write-combine memory is never cached for the CPU. */
+	if (buf->mem_type != GDMABUF_MEM_CACHED || buf->coherent)
+		return;
+
 	for (i = 0; i < buf->nsegs && start < end; i++) {
 		const struct gdmabuf_segment *seg = &buf->segs[i];
 		u64 seg_start = (u64)seg->pgoff << PAGE_SHIFT;
@@ -338,9 +343,6 @@ int gdmabuf_buffer_sync(struct gdmabuf_buffer *buf, u64 offset, u64 len,
 	    !(flags & GDMABUF_SYNC_RW) ||
 	    !gdmabuf_range_valid(buf->size, offset, len))
 		return -EINVAL;
-	/* Coherent and write-combine memory is never cached for the CPU. */
-	if (buf->mem_type != GDMABUF_MEM_CACHED || buf->coherent)
-		return 0;
 
 	gdmabuf_sync_range_align(offset, len, buf->size,
 				 dma_get_cache_alignment(), &start, &end);
@@ -354,8 +356,7 @@ EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_sync);
 void gdmabuf_buffer_sync_dir(struct gdmabuf_buffer *buf,
 			     enum dma_data_direction dir, bool for_cpu)
 {
-	if (buf->mem_type == GDMABUF_MEM_CACHED && !buf->coherent)
-		gdmabuf_buffer_sync_range(buf, 0, buf->size, dir, for_cpu);
+	gdmabuf_buffer_sync_range(buf, 0, buf->size, dir, for_cpu);
 }
 
 static long gdmabuf_buffer_ioctl_info(struct file *file, void *kdata,

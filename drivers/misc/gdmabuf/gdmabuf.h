@@ -74,6 +74,9 @@ struct gdmabuf_segment {
 	dma_addr_t dma_addr;
 };
 
+struct gdmabuf_buffer;
+unsigned long gdmabuf_dma_attrs(const struct gdmabuf_buffer *buf);
+
 bool gdmabuf_range_valid(u64 size, u64 offset, u64 len);
 int gdmabuf_pgoff_to_pfn(const struct gdmabuf_segment *segs,
 			 unsigned int nsegs, pgoff_t pgoff,

@@ -121,8 +121,7 @@ int gdmabuf_buffer_mmap_vma(struct gdmabuf_buffer *buf, struct vm_area_struct *v
 		/* dma_mmap_attrs() maps from vm_pgoff itself. */
 		ret = dma_mmap_attrs(buf->dev, vma, buf->cpu_addr,
 				     buf->segs[0].dma_addr, buf->size,
-				     buf->mem_type == GDMABUF_MEM_WRITE_COMBINE ?
-				     DMA_ATTR_WRITE_COMBINE : 0);
+				     gdmabuf_dma_attrs(buf));
 		if (ret)
 			return ret;
 		vma->vm_ops = &gdmabuf_vm_dma_ops;
