@@ -2,11 +2,15 @@
 # The gdmabuf bench. 'make demo' shows the driver on a booted kernel;
 # 'make check' runs every test. See README.md.
 
+# ARCH: the guest of 'make selftest' and 'make demo' (x86_64 or arm64);
+# 'make check' runs every one of ARCHES.
 ARCH ?= x86_64
-export ARCH
+ARCHES ?= x86_64 arm64
+KUNIT_ARCH ?= um
+export ARCH ARCHES KUNIT_ARCH
 
 .PHONY: all deps source apply mirror-check regen tree kunit kernel selftest \
-	checkpatch bisect demo check clean
+	checkpatch bisect demo bench check clean
 
 all: check
 
@@ -46,9 +50,13 @@ bisect: deps
 demo: apply
 	@scripts/selftest.sh demo
 
+# not part of 'make check': numbers to compare, never a pass or a fail
+bench: apply
+	@FLAVOR=bench scripts/selftest.sh bench
+
 check:
 	@scripts/check.sh
 
 clean:
 	rm -rf build/patched build/bisect-src build/git-am build/obj-* build/kunit-* \
-		build/kselftest-* build/rootfs-* build/initramfs-* build/logs
+		build/logs build/debs build/busybox-*

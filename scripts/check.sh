@@ -1,29 +1,44 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Everything, in order; stops at the first failing step and names it.
-# Ends with one line totalling the KUnit and kselftest cases.
+# The series is checked once (on x86_64 for the per-patch build), KUnit runs
+# under kunit.py on UML, and every architecture in $ARCHES gets its debug
+# guest (KUnit module, kselftests) and the demo. Ends with one line per
+# run and a line totalling all test cases.
 . "$(dirname "$0")/lib.sh"
 
 start=$SECONDS
 step() {
-	local t=$SECONDS
-	msg "step: $1"
-	"$ROOT/scripts/$2" "${@:3}" || die "step '$1' failed (see above)"
-	msg "step: $1 done in $((SECONDS - t))s"
+	local t=$SECONDS name=$1
+	shift
+	msg "step: $name"
+	"$@" || die "step '$name' failed (see above)"
+	msg "step: $name done in $((SECONDS - t))s"
 }
+S=$ROOT/scripts
 
-step deps deps.sh
-step apply apply.sh
-step mirror-check mirror.sh check
-step checkpatch checkpatch.sh
-step bisect bisect.sh
-step kunit kunit.sh
-step selftest selftest.sh selftest
-step demo boot.sh demo
+step deps "$S/deps.sh"
+step apply "$S/apply.sh"
+step mirror-check "$S/mirror.sh" check
+step checkpatch "$S/checkpatch.sh"
+step bisect env ARCH=x86_64 "$S/bisect.sh"
+step "kunit (um)" env KUNIT_ARCH=um "$S/kunit.sh"
+for a in $ARCHES; do
+	step "selftest ($a)" env ARCH="$a" "$S/selftest.sh" selftest
+	step "demo ($a)" env ARCH="$a" "$S/boot.sh" demo
+done
 
-read -r kp kf ks <"$LOGS/kunit-x86_64.log.counts"
-read -r sp sf ss <"$LOGS/guest-$ARCH-selftest.log.counts"
 msg "make check: all steps passed in $((SECONDS - start))s"
-echo "kunit: $kp passed, $kf failed, $ks skipped"
-echo "kselftest: $sp passed, $sf failed, $ss skipped"
-echo "total: $((kp + sp)) passed, $((kf + sf)) failed, $((ks + ss)) skipped"
+tp=0 tf=0 ts=0
+count() {
+	local p f s
+	read -r p f s <"$2"
+	printf '%-24s %4d passed, %d failed, %d skipped\n' "$1:" "$p" "$f" "$s"
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+}
+count "kunit (um, kunit.py)" "$LOGS/kunit-um.log.counts"
+for a in $ARCHES; do
+	count "kunit ($a guest)" "$LOGS/guest-$a-selftest.log.kunit-counts"
+	count "kselftest ($a guest)" "$LOGS/guest-$a-selftest.log.counts"
+done
+echo "total: $tp passed, $tf failed, $ts skipped"

@@ -4,7 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(linux-source-6.12 quilt busybox-static sparse ccache
-      qemu-system-x86 qemu-system-data
+      qemu-system-x86 qemu-system-arm qemu-system-data
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       gcc make bc bison flex libelf-dev libssl-dev dwarves cpio xz-utils
       kmod rsync python3 perl git file patch codespell)
 
@@ -13,11 +14,30 @@ for p in "${PKGS[@]}"; do
 	[[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *"ok installed"* ]] ||
 		missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
-fi
-[ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run 'make deps' as root"
-msg "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-run_logged apt-update apt-get update
-run_logged apt-install apt-get install -y --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run 'make deps' as root"
+	msg "installing: ${missing[*]}"
+	run_logged apt-update apt-get update
+	run_logged apt-install apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# The arm64 guest's busybox-static: unpacked from Debian's arm64 package
+# into build/, as it cannot be installed beside the host's.
+bb=$(busybox_for arm64)
+if [ ! -x "$bb" ]; then
+	if ! apt-cache show busybox-static:arm64 >/dev/null 2>&1; then
+		[ "$(id -u)" = 0 ] || die "busybox-static:arm64 unknown to apt; run 'make deps' as root"
+		msg "adding arm64 to dpkg's architectures, for busybox-static:arm64"
+		dpkg --add-architecture arm64
+		run_logged apt-update apt-get update
+	fi
+	debs=$BUILD/debs
+	rm -rf "$debs" "${bb%/bin/busybox}"
+	mkdir -p "$debs"
+	chmod 0777 "$debs"	# apt downloads as _apt
+	run_logged apt-download-busybox-arm64 \
+		sh -c "cd '$debs' && apt-get download busybox-static:arm64"
+	dpkg-deb -x "$debs"/busybox-static_*_arm64.deb "${bb%/bin/busybox}"
+	[ -x "$bb" ] || die "busybox-static:arm64 holds no bin/busybox"
+fi

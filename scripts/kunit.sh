@@ -1,15 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Run the driver's KUnit suites the way a reviewer does:
-#   tools/testing/kunit/kunit.py run --arch=x86_64 --kunitconfig=drivers/misc/gdmabuf
-# in the patched tree; kunit.py's exit status and summary are passed through.
+# Run the driver's KUnit suites the way a reviewer does, on UML by default:
+#   tools/testing/kunit/kunit.py run --kunitconfig=drivers/misc/gdmabuf
+# (KUNIT_ARCH=x86_64 or arm64 adds --arch= and runs under QEMU) in the
+# patched tree; kunit.py's exit status and summary are passed through.
 . "$(dirname "$0")/lib.sh"
 
 [ -d "$PATCHED" ] || die "no patched tree; run 'make apply' first"
-KUNIT_ARCH=${KUNIT_ARCH:-x86_64}
+KUNIT_ARCH=${KUNIT_ARCH:-um}
+CROSS_COMPILE=
+[ "$KUNIT_ARCH" != arm64 ] || CROSS_COMPILE=aarch64-linux-gnu-
 args=(run --kunitconfig=drivers/misc/gdmabuf --jobs="$JOBS" --timeout=900
       --build_dir="$BUILD/kunit-$KUNIT_ARCH" --make_options "CC=$(cc_wrapper)")
-[ "$KUNIT_ARCH" = um ] || args+=(--arch="$KUNIT_ARCH")
+case $KUNIT_ARCH in
+um) ;;
+arm64) args+=(--arch=arm64 --cross_compile=aarch64-linux-gnu-) ;;
+*) args+=(--arch="$KUNIT_ARCH") ;;
+esac
 
 LOG=$LOGS/kunit-$KUNIT_ARCH.log
 msg "kunit.py ${args[*]}"
@@ -17,13 +24,8 @@ rc=0
 (cd "$PATCHED" && python3 tools/testing/kunit/kunit.py "${args[@]}") >"$LOG" 2>&1 || rc=$?
 # the parsed results, without the build noise
 sed -n '/=====/,$p' "$LOG" | grep -v '^\[..:..:..\] \(Building\|Configuring\)' | tail -n 60
-summary=$(grep -o 'Ran [0-9]* tests: .*' "$LOG" | tail -n1 | sed 's/\x1b\[[0-9;]*m//g' || true)
-passed=$(sed -n 's/.*passed: \([0-9]*\).*/\1/p' <<<"$summary")
-failed=$(sed -n 's/.*failed: \([0-9]*\).*/\1/p' <<<"$summary")
-skipped=$(sed -n 's/.*skipped: \([0-9]*\).*/\1/p' <<<"$summary")
-errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$summary")
-failed=$(( ${failed:-0} + ${errors:-0} ))
-echo "${passed:-0} $failed ${skipped:-0}" >"$LOG.counts"
-echo "kunit ($KUNIT_ARCH): ${passed:-0} passed, $failed failed, ${skipped:-0} skipped"
+read -r passed failed skipped < <(kunit_summary "$LOG")
+echo "$passed $failed $skipped" >"$LOG.counts"
+echo "kunit ($KUNIT_ARCH): $passed passed, $failed failed, $skipped skipped"
 [ $rc = 0 ] || die "kunit.py exited with $rc; full log: $LOG"
-[ "${passed:-0}" -gt 0 ] || die "kunit.py ran no passing test; full log: $LOG"
+[ "$passed" -gt 0 ] || die "kunit.py ran no passing test; full log: $LOG"

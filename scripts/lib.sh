@@ -7,6 +7,30 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 LOGS=$BUILD/logs
 export ARCH=${ARCH:-x86_64}
+# The architectures 'make check' boots, and what each is built and run with.
+ARCHES=${ARCHES:-x86_64 arm64}
+case $ARCH in
+x86_64)	export CROSS_COMPILE= ; KERNEL_IMAGE=arch/x86/boot/bzImage ;;
+arm64)	export CROSS_COMPILE=aarch64-linux-gnu- ; KERNEL_IMAGE=arch/arm64/boot/Image ;;
+um)	export CROSS_COMPILE= ; KERNEL_IMAGE=linux ;;
+*)	echo "FAILED: the bench knows no ARCH=$ARCH (x86_64, arm64, um)" >&2; exit 1 ;;
+esac
+# FLAVOR: 'debug', the test kernels (KASAN, lockdep, DMA-API debug...), or
+# 'bench', the benchmark kernel (no debug options; udmabuf and the heaps)
+export FLAVOR=${FLAVOR:-debug}
+case $FLAVOR in
+debug)	OBJ=$BUILD/obj-$ARCH ;;
+bench)	OBJ=$BUILD/obj-$ARCH-bench ;;
+*)	echo "FAILED: FLAVOR is debug or bench, not $FLAVOR" >&2; exit 1 ;;
+esac
+# what initramfs.sh builds for that kernel
+KSFT=$OBJ-kselftest
+ROOTFS=$OBJ-rootfs
+INITRAMFS=$OBJ-initramfs.cpio
+# busybox-static of the guest's architecture (arm64's comes from its .deb)
+busybox_for() {
+	if [ "$1" = x86_64 ]; then echo /bin/busybox; else echo "$BUILD/busybox-$1/bin/busybox"; fi
+}
 JOBS=${JOBS:-$(nproc)}
 KSRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
 PRISTINE=$BUILD/src/linux      # extracted once, never modified
@@ -46,5 +70,21 @@ kernel_version() {
 }
 
 cc_wrapper() {
-	if command -v ccache >/dev/null; then echo "ccache gcc"; else echo gcc; fi
+	if command -v ccache >/dev/null; then
+		echo "ccache ${CROSS_COMPILE}gcc"
+	else
+		echo "${CROSS_COMPILE}gcc"
+	fi
+}
+
+# kunit_summary LOG: "passed failed skipped" from kunit.py's summary line in
+# LOG; errors (crashed or unparsable tests) count as failures.
+kunit_summary() {
+	local summary passed failed skipped errors
+	summary=$(grep -o 'Ran [0-9]* tests: .*' "$1" | tail -n1 | sed 's/\x1b\[[0-9;]*m//g' || true)
+	passed=$(sed -n 's/.*passed: \([0-9]*\).*/\1/p' <<<"$summary")
+	failed=$(sed -n 's/.*failed: \([0-9]*\).*/\1/p' <<<"$summary")
+	skipped=$(sed -n 's/.*skipped: \([0-9]*\).*/\1/p' <<<"$summary")
+	errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$summary")
+	echo "${passed:-0} $(( ${failed:-0} + ${errors:-0} )) ${skipped:-0}"
 }

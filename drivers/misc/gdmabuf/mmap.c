@@ -44,6 +44,7 @@ static vm_fault_t gdmabuf_vm_huge_fault(struct vm_fault *vmf, unsigned int order
 	struct vm_area_struct *vma = vmf->vma;
 	struct gdmabuf_buffer *buf = vma->vm_private_data;
 	unsigned long addr = vmf->address & ~((PAGE_SIZE << order) - 1);
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	unsigned long pfn, contig;
 	pgoff_t pgoff;
 
@@ -57,16 +58,22 @@ static vm_fault_t gdmabuf_vm_huge_fault(struct vm_fault *vmf, unsigned int order
 					vma->vm_end, pfn, contig, order))
 		return VM_FAULT_FALLBACK;
 
+	/*
+	 * A write fault maps a huge entry dirty: where the hardware does not
+	 * set dirty bits (arm64 before v8.1), a clean entry faults again.
+	 * 4K entries take that second fault, as no exported helper maps a
+	 * PFN dirty.
+	 */
 	switch (order) {
 	case 0:
 		return vmf_insert_pfn(vma, vmf->address, pfn);
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 	case PMD_ORDER:
-		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), false);
+		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
 #endif
 #ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
 	case PUD_ORDER:
-		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), false);
+		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
 #endif
 	default:
 		return VM_FAULT_FALLBACK;
