@@ -25,7 +25,9 @@ cp "$bb" "$ROOTFS/bin/busybox"
 cp "$ROOT/scripts/guest-init" "$ROOTFS/init"
 chmod +x "$ROOTFS/init"
 find "$OBJ/drivers/misc/gdmabuf" -name '*.ko' -exec cp {} "$ROOTFS/lib/modules/" \;
-for ko in gdmabuf gdmabuf_kunit; do
+modules=(gdmabuf)
+[ "$FLAVOR" != debug ] || modules+=(gdmabuf_kunit)
+for ko in "${modules[@]}"; do
 	[ -f "$ROOTFS/lib/modules/$ko.ko" ] || die "$ko.ko was not built"
 done
 cp -a "$KSFT" "$ROOTFS/kselftest"

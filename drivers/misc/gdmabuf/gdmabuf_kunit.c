@@ -1118,7 +1118,7 @@ static void gdmabuf_device_default_coherency(struct kunit *test)
 	else if (IS_ENABLED(CONFIG_ARM64))
 		KUNIT_EXPECT_FALSE(test, coherent);
 	else
-		kunit_skip(test, "the default DMA coherency of this architecture is not known here");
+		kunit_skip(test, "default DMA coherency of this architecture unknown here");
 }
 
 /*
@@ -1150,6 +1150,7 @@ static void gdmabuf_buffer_mmap_memtype(struct kunit *test)
 	/* The last page: a 4K entry, as the tail past 2 MiB is shorter than a PMD. */
 	last = uaddr + buf->size - PAGE_SIZE;
 	KUNIT_ASSERT_EQ(test, get_user(val, (u64 __user *)last), 0);
+	KUNIT_EXPECT_EQ(test, val, 0);
 
 	gdmabuf_kunit_memtype(gdmabuf_kunit_user_prot(test, last), &actual);
 	gdmabuf_kunit_memtype(gdmabuf_kunit_kernel_prot(buf->cpu_mapping), &expected);
