@@ -5,7 +5,8 @@
 Fails when the guest did not finish, when the kernel complained (warning,
 BUG, KASAN, lockdep, DMA-API debug, kmemleak, oops, panic), in selftest
 mode when any kselftest failed or none ran, and in demo and bench mode when
-the program did not exit with 0 (the benchmark's numbers are never judged). Skips are counted as skips.
+the program did not exit with 0 (the benchmark's numbers are never judged).
+Skips are counted as skips.
 Writes the counts next to the log as LOG.counts ("passed failed skipped").
 """
 import re

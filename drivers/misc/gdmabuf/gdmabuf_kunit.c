@@ -1269,8 +1269,10 @@ static void gdmabuf_buffer_sync_maintenance(struct kunit *test)
 	unsigned int align = dma_get_cache_alignment();
 	bool cached = k->mem_type == GDMABUF_MEM_CACHED;
 	unsigned long pfn, contig;
+	unsigned int whole_calls;
 	struct dma_buf *dmabuf;
 	phys_addr_t page1, lowest = PHYS_ADDR_MAX;
+	u64 whole_bytes;
 	unsigned int i;
 
 	if (dev_is_dma_coherent(buf->dev))
@@ -1293,22 +1295,20 @@ static void gdmabuf_buffer_sync_maintenance(struct kunit *test)
 	gdmabuf_kunit_maint_check(test, for_dev, cached, page1 + align, cached ? align : 0);
 
 	/* the whole buffer: every segment once */
+	whole_calls = cached ? buf->nsegs : 0;
+	whole_bytes = cached ? buf->size : 0;
 	KUNIT_ASSERT_EQ(test, gdmabuf_buffer_sync(buf, 0, buf->size, GDMABUF_SYNC_RW), 0);
-	gdmabuf_kunit_maint_check(test, for_cpu, cached ? buf->nsegs : 0,
-				  lowest, cached ? buf->size : 0);
+	gdmabuf_kunit_maint_check(test, for_cpu, whole_calls, lowest, whole_bytes);
 	KUNIT_ASSERT_EQ(test, gdmabuf_buffer_sync(buf, 0, buf->size,
 						  GDMABUF_SYNC_RW | GDMABUF_SYNC_END), 0);
-	gdmabuf_kunit_maint_check(test, for_dev, cached ? buf->nsegs : 0,
-				  lowest, cached ? buf->size : 0);
+	gdmabuf_kunit_maint_check(test, for_dev, whole_calls, lowest, whole_bytes);
 
 	/* dma-buf CPU access, with no importer: the buffer's own device */
 	dmabuf = gdmabuf_kunit_export(test, buf);
 	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE), 0);
-	gdmabuf_kunit_maint_check(test, for_cpu, cached ? buf->nsegs : 0,
-				  lowest, cached ? buf->size : 0);
+	gdmabuf_kunit_maint_check(test, for_cpu, whole_calls, lowest, whole_bytes);
 	KUNIT_ASSERT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_TO_DEVICE), 0);
-	gdmabuf_kunit_maint_check(test, for_dev, cached ? buf->nsegs : 0,
-				  lowest, cached ? buf->size : 0);
+	gdmabuf_kunit_maint_check(test, for_dev, whole_calls, lowest, whole_bytes);
 	KUNIT_EXPECT_EQ(test, for_cpu->calls + for_dev->calls, 0);
 }
 #else

@@ -43,6 +43,8 @@
 #include <linux/types.h>
 #include <linux/udmabuf.h>
 
+#include "gdmabuf_util.h"
+
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define __stringify_1(x)	#x
 #define __stringify(x)		__stringify_1(x)
@@ -247,28 +249,21 @@ static int open_dev(const char *path, struct result *r)
 static int alloc_gdmabuf(const struct subject *s, struct buffer *b,
 			 struct result *r)
 {
-	struct gdmabuf_alloc args = {
-		.size = b->size,
-		.mem_type = s->mem_type,
-		.layout = s->layout,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-	};
 	double t0;
 	int ctl;
 
-	ctl = open_dev("/dev/gdmabuf", r);
+	ctl = open_dev(GDMABUF_DEV, r);
 	if (ctl < 0)
 		return -1;
 	t0 = now_us();
-	if (ioctl(ctl, GDMABUF_IOCTL_ALLOC, &args)) {
+	b->fd = alloc_buffer(ctl, b->size, s->mem_type, s->layout,
+			     O_RDWR | O_CLOEXEC);
+	if (b->fd < 0)
 		set_text(r->why, "GDMABUF_IOCTL_ALLOC: %s", strerror(errno));
-		close_fd(ctl, "/dev/gdmabuf");
-		return -1;
-	}
-	r->alloc_us = now_us() - t0;
-	close_fd(ctl, "/dev/gdmabuf");
-	b->fd = args.fd;
-	return 0;
+	else
+		r->alloc_us = now_us() - t0;
+	close_fd(ctl, GDMABUF_DEV);
+	return b->fd < 0 ? -1 : 0;
 }
 
 static int alloc_udmabuf(struct buffer *b, struct result *r)
