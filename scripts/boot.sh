@@ -19,6 +19,12 @@ fi
 
 case $ARCH in
 x86_64)
+	# room for a 2 GiB contiguous buffer, whose mm operations the
+	# kselftests try on every sub-range kind (issue 10's crash)
+	if [ "$MODE" = selftest ]; then
+		MEM=6G
+		APPEND+=" cma=2100M@4G"
+	fi
 	# la57=off: with 5-level paging, KASAN reports wild accesses from
 	# interrupts that arrive while the boot CPU is still being set up
 	QEMU=(qemu-system-x86_64 -M pc -cpu max,la57=off -bios /usr/share/qemu/qboot.rom)
@@ -29,7 +35,9 @@ x86_64)
 	;;
 arm64)
 	# pauth-impdef: QEMU's cheap pointer authentication, as kunit.py uses
-	QEMU=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on)
+	# -nic none: the default NIC wants efi-virtio.rom, which only an
+	# unrelated package brings
+	QEMU=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -nic none)
 	APPEND="console=ttyAMA0 $APPEND"
 	;;
 *)

@@ -7,17 +7,17 @@
  * - cached, contiguous: dma_alloc_pages(), synced with
  *   dma_sync_single_range_for_{cpu,device}();
  * - cached, scatter-gather: zeroed page blocks of the highest order the
- *   page allocator gives (never increasing, so huge-mappable blocks stay
- *   aligned in the buffer), each mapped with dma_map_page_attrs() and
- *   synced on its own;
+ *   page allocator gives, naturally aligned in the buffer, from memory the
+ *   device reaches without bounce buffers, each mapped with
+ *   dma_map_page_attrs() and synced on its own;
  * - coherent and write-combine: dma_alloc_attrs(), mapped to userspace
  *   only by dma_mmap_attrs() so the user mapping has the kernel's
  *   attributes.
  */
 
 #include <linux/anon_inodes.h>
-#include <linux/capability.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -31,7 +31,6 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/user_namespace.h>
 #include <kunit/visibility.h>
 #include <uapi/linux/gdmabuf.h>
 
@@ -119,20 +118,104 @@ static int gdmabuf_buffer_grow_segs(struct gdmabuf_buffer *buf, unsigned int n,
 	return 0;
 }
 
+/*
+ * The zone scatter-gather blocks come from: where the device's mask does
+ * not cover all memory and no IOMMU translates, one it reaches, as
+ * dma-direct picks for its own allocations.
+ */
+static gfp_t gdmabuf_sg_zone(struct device *dev)
+{
+	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+
+	if (device_iommu_mapped(dev) || !dma_addressing_limited(dev))
+		return 0;
+	if (IS_ENABLED(CONFIG_ZONE_DMA32) && limit >= DMA_BIT_MASK(32))
+		return GFP_DMA32;
+	return IS_ENABLED(CONFIG_ZONE_DMA) ? GFP_DMA : 0;
+}
+
+/*
+ * Whether @dev reaches @size bytes at @page itself: through an IOMMU, or
+ * directly. Checked before mapping, as dma-direct warns about memory a
+ * device cannot reach where it has no bounce buffers.
+ */
+static bool gdmabuf_sg_reachable(struct device *dev, struct page *page,
+				 size_t size)
+{
+	return device_iommu_mapped(dev) ||
+	       dma_capable(dev, phys_to_dma(dev, page_to_phys(page)), size, true);
+}
+
+/* Mapped at a bounce buffer's address rather than its own. */
+static bool gdmabuf_sg_bounced(struct device *dev, struct page *page,
+			       dma_addr_t dma_addr)
+{
+	return !device_iommu_mapped(dev) &&
+	       dma_addr != phys_to_dma(dev, page_to_phys(page));
+}
+
+/*
+ * Allocate and map one block of at most 2^@order pages for @seg: the
+ * largest order that succeeds, never one that needs a bounce buffer,
+ * which would hold its slots for the buffer's life.
+ */
+static int gdmabuf_sg_alloc_block(struct gdmabuf_buffer *buf,
+				  unsigned int order, gfp_t zone,
+				  struct gdmabuf_segment *seg)
+{
+	struct device *dev = buf->dev;
+
+	for (;; order--) {
+		gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN | zone;
+		size_t size = PAGE_SIZE << order;
+		struct page *page;
+
+		/* compound, so importers may take references on any page */
+		if (order)
+			gfp |= __GFP_NORETRY | __GFP_COMP;
+		page = alloc_pages(gfp, order);
+		if (page && gdmabuf_sg_reachable(dev, page, size)) {
+			seg->dma_addr = dma_map_page_attrs(dev, page, 0, size,
+							   DMA_BIDIRECTIONAL,
+							   DMA_ATTR_NO_WARN);
+			if (!dma_mapping_error(dev, seg->dma_addr) &&
+			    !gdmabuf_sg_bounced(dev, page, seg->dma_addr)) {
+				seg->pfn = page_to_pfn(page);
+				seg->npages = 1UL << order;
+				return 0;
+			}
+			if (!dma_mapping_error(dev, seg->dma_addr))
+				dma_unmap_page(dev, seg->dma_addr, size,
+					       DMA_BIDIRECTIONAL);
+		}
+		if (page)
+			__free_pages(page, order);
+		if (!order)
+			return -ENOMEM;
+	}
+}
+
+/*
+ * Blocks of the highest order that fits, each naturally aligned in the
+ * buffer, so that all PMD-sized blocks are huge-mappable in one mapping.
+ * A block that could not be had at full order costs only its own range:
+ * the next aligned block tries the full order again.
+ */
 static int gdmabuf_buffer_alloc_sg(struct gdmabuf_buffer *buf)
 {
 	unsigned long left = buf->size >> PAGE_SHIFT;
-	unsigned int order = GDMABUF_SG_MAX_ORDER;
+	gfp_t zone = gdmabuf_sg_zone(buf->dev);
 	unsigned int room = 1;
 	pgoff_t pgoff = 0;
 	unsigned int n = 0;
 	int ret;
 
 	while (left) {
-		gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN;
-		struct gdmabuf_segment *seg;
-		struct page *page;
+		unsigned int order = min_t(unsigned long, GDMABUF_SG_MAX_ORDER,
+					   ilog2(left));
 
+		if (pgoff)
+			order = min_t(unsigned long, order, __ffs(pgoff));
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			goto free_segments;
@@ -140,35 +223,12 @@ static int gdmabuf_buffer_alloc_sg(struct gdmabuf_buffer *buf)
 		ret = gdmabuf_buffer_grow_segs(buf, n, &room);
 		if (ret)
 			goto free_segments;
-		seg = &buf->segs[n];
-		order = min_t(unsigned int, order, ilog2(left));
-		/* compound, so importers may take references on any page */
-		if (order)
-			gfp |= __GFP_NORETRY | __GFP_COMP;
-		page = alloc_pages(gfp, order);
-		if (!page) {
-			if (order) {
-				order--;
-				continue;
-			}
-			ret = -ENOMEM;
+		ret = gdmabuf_sg_alloc_block(buf, order, zone, &buf->segs[n]);
+		if (ret)
 			goto free_segments;
-		}
-		/* Too large for a bounce buffer: fail quietly, not with a splat. */
-		seg->dma_addr = dma_map_page_attrs(buf->dev, page, 0,
-						   PAGE_SIZE << order,
-						   DMA_BIDIRECTIONAL,
-						   DMA_ATTR_NO_WARN);
-		if (dma_mapping_error(buf->dev, seg->dma_addr)) {
-			__free_pages(page, order);
-			ret = -ENOMEM;
-			goto free_segments;
-		}
-		seg->pgoff = pgoff;
-		seg->pfn = page_to_pfn(page);
-		seg->npages = 1UL << order;
-		pgoff += seg->npages;
-		left -= seg->npages;
+		buf->segs[n].pgoff = pgoff;
+		pgoff += buf->segs[n].npages;
+		left -= buf->segs[n].npages;
 		n++;
 		cond_resched();
 	}
@@ -189,15 +249,6 @@ static bool gdmabuf_buffer_coherent(const struct gdmabuf_buffer *buf)
 		if (dma_need_sync(buf->dev, buf->segs[i].dma_addr))
 			return false;
 	return true;
-}
-
-/*
- * Whether the caller may see DMA addresses. A question, not an access
- * check: no audit record when the answer is no.
- */
-static bool gdmabuf_show_dma_addr(void)
-{
-	return ns_capable_noaudit(&init_user_ns, CAP_SYS_RAWIO);
 }
 
 static u32 gdmabuf_cpu_mapping(const struct gdmabuf_buffer *buf)
@@ -243,7 +294,8 @@ struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
 	buf->mem_type = mem_type;
 	buf->layout = layout;
 	buf->nsegs = 1;
-	buf->owner_tgid = task_tgid_vnr(current);
+	/* debugfs is init's: the global pid */
+	buf->owner_tgid = task_tgid_nr(current);
 	get_task_comm(buf->owner_comm, current);
 
 	if (layout == GDMABUF_LAYOUT_SCATTER_GATHER)
@@ -300,26 +352,33 @@ static enum dma_data_direction gdmabuf_sync_dir(u32 flags)
 	}
 }
 
-/* Sync the bytes [@start, @end) of cached memory, segment by segment. */
+/*
+ * Sync the bytes [@start, @end) of cached memory, segment by segment. A
+ * scatter-gather buffer can have millions of segments: find the first by
+ * binary search, and let others run between segments.
+ */
 static void gdmabuf_buffer_sync_range(struct gdmabuf_buffer *buf, u64 start,
 				      u64 end, enum dma_data_direction dir,
 				      bool for_cpu)
 {
+	unsigned long pfn, contig;
 	unsigned int i;
+	int first;
 
 	/* Coherent and write-combine memory is never cached for the CPU. */
 	if (buf->mem_type != GDMABUF_MEM_CACHED || buf->coherent)
 		return;
+	first = gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs, start >> PAGE_SHIFT,
+				     &pfn, &contig);
+	if (first < 0)
+		return;
 
-	for (i = 0; i < buf->nsegs && start < end; i++) {
+	for (i = first; i < buf->nsegs && start < end; i++) {
 		const struct gdmabuf_segment *seg = &buf->segs[i];
 		u64 seg_start = (u64)seg->pgoff << PAGE_SHIFT;
 		u64 seg_end = seg_start + ((u64)seg->npages << PAGE_SHIFT);
-		u64 chunk;
+		u64 chunk = min(end, seg_end) - start;
 
-		if (start >= seg_end)
-			continue;
-		chunk = min(end, seg_end) - start;
 		if (for_cpu)
 			dma_sync_single_range_for_cpu(buf->dev, seg->dma_addr,
 						      start - seg_start, chunk, dir);
@@ -327,16 +386,21 @@ static void gdmabuf_buffer_sync_range(struct gdmabuf_buffer *buf, u64 start,
 			dma_sync_single_range_for_device(buf->dev, seg->dma_addr,
 							 start - seg_start, chunk, dir);
 		start += chunk;
+		cond_resched();
 	}
 }
 
 /*
  * Sync [@offset, @offset + @len), widened to cache lines, for the CPU
- * (GDMABUF_SYNC_START) or for the device (GDMABUF_SYNC_END).
+ * (GDMABUF_SYNC_START) or for the device (GDMABUF_SYNC_END). A caller
+ * that may not write the buffer must not discard what a writer has not
+ * synced yet: before invalidating for it, write dirty lines back.
  */
 int gdmabuf_buffer_sync(struct gdmabuf_buffer *buf, u64 offset, u64 len,
-			u32 flags)
+			u32 flags, bool may_write)
 {
+	bool for_cpu = !(flags & GDMABUF_SYNC_END);
+	enum dma_data_direction dir = gdmabuf_sync_dir(flags);
 	u64 start, end;
 
 	if (flags & ~(GDMABUF_SYNC_RW | GDMABUF_SYNC_END) ||
@@ -346,8 +410,9 @@ int gdmabuf_buffer_sync(struct gdmabuf_buffer *buf, u64 offset, u64 len,
 
 	gdmabuf_sync_range_align(offset, len, buf->size,
 				 dma_get_cache_alignment(), &start, &end);
-	gdmabuf_buffer_sync_range(buf, start, end, gdmabuf_sync_dir(flags),
-				  !(flags & GDMABUF_SYNC_END));
+	if (for_cpu && !may_write)
+		gdmabuf_buffer_sync_range(buf, start, end, DMA_TO_DEVICE, false);
+	gdmabuf_buffer_sync_range(buf, start, end, dir, for_cpu);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_sync);
@@ -364,7 +429,7 @@ static long gdmabuf_buffer_ioctl_info(struct file *file, void *kdata,
 {
 	struct gdmabuf_buffer *buf = file->private_data;
 	struct gdmabuf_info *info = kdata;
-	bool show_addr = gdmabuf_show_dma_addr();
+	bool show_addr = buf->dma_addr_visible;
 
 	if (info->flags || info->reserved)
 		return -EINVAL;
@@ -388,7 +453,7 @@ static long gdmabuf_buffer_ioctl_segments(struct file *file, void *kdata,
 	struct gdmabuf_buffer *buf = file->private_data;
 	struct gdmabuf_segments *args = kdata;
 	struct gdmabuf_segment_desc __user *out;
-	bool show_addr = gdmabuf_show_dma_addr();
+	bool show_addr = buf->dma_addr_visible;
 	u32 i, n;
 
 	if (args->flags || args->reserved || args->first > buf->nsegs)
@@ -422,7 +487,8 @@ static long gdmabuf_buffer_ioctl_sync(struct file *file, void *kdata,
 	if (args->reserved)
 		return -EINVAL;
 	return gdmabuf_buffer_sync(file->private_data, args->offset,
-				   args->len, args->flags);
+				   args->len, args->flags,
+				   file->f_mode & FMODE_WRITE);
 }
 
 static long gdmabuf_buffer_ioctl_export(struct file *file, void *kdata,
@@ -526,6 +592,8 @@ static const struct file_operations gdmabuf_buffer_fops = {
 	.release = gdmabuf_buffer_file_release,
 	.mmap = gdmabuf_buffer_mmap,
 	.get_unmapped_area = gdmabuf_buffer_get_unmapped_area,
+	/* msync(): memory, not a file; the sync ioctl is what orders DMA */
+	.fsync = noop_fsync,
 	.unlocked_ioctl = gdmabuf_buffer_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.show_fdinfo = gdmabuf_buffer_show_fdinfo,

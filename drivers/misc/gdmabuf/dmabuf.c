@@ -3,20 +3,24 @@
  * gdmabuf as a dma-buf exporter, so that DRM, V4L2 and every other
  * importer can use gdmabuf buffers.
  *
- * Each export is a dma-buf holding a reference on the buffer. Importers get
- * an sg_table of the buffer's segments, split to their maximum segment size
- * and boundary and mapped for their own device; cached
- * memory is synced for gdmabuf's device and every mapped attachment in
- * begin/end_cpu_access, coherent and write-combine memory is never synced.
- * mmap() goes through the same fault and huge-fault path as the buffer fd.
+ * A buffer has at most one dma-buf per access mode, holding a reference on
+ * the buffer; exporting again hands out another fd of it, so importers
+ * that look a dma-buf up (DRM PRIME) find the one they hold. Importers get
+ * an sg_table of the buffer's segments, split to their maximum segment and
+ * mapping size and boundary and mapped for their own device. Cached memory
+ * is synced for gdmabuf's device in begin/end_cpu_access, and so is every
+ * mapped attachment that needs it (a non-coherent or bouncing importer),
+ * whatever the memory type. mmap() goes through the same fault path as the
+ * buffer fd; a read-only dma-buf never maps writable.
  *
- * Locking: buf->lock protects the attachment list and the kernel mapping;
- * the dma-buf core serialises map/unmap of one attachment.
+ * Locking: buf->lock protects the attachment list, the exports and the
+ * kernel mapping; the dma-buf core serialises map/unmap of one attachment.
  */
 
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/iommu.h>
 #include <linux/iosys-map.h>
@@ -38,6 +42,7 @@
  * @node: entry in the buffer's attachment list, under buf->lock
  * @dir: the direction @sgt is mapped with
  * @mapped: @sgt is mapped for @dev; under buf->lock
+ * @need_sync: @sgt, as mapped, needs cache maintenance or bouncing
  */
 struct gdmabuf_attachment {
 	struct device *dev;
@@ -45,6 +50,7 @@ struct gdmabuf_attachment {
 	struct list_head node;
 	enum dma_data_direction dir;
 	bool mapped;
+	bool need_sync;
 };
 
 /*
@@ -61,17 +67,20 @@ static bool gdmabuf_dmabuf_reachable(const struct gdmabuf_buffer *buf,
 
 /*
  * The longest entry @dev takes that starts at @phys and is at most @len:
- * within its maximum segment size and its segment boundary. Physical
+ * within its maximum segment size, the most it can map at once (a bounce
+ * buffer's slot) and its segment boundary. Physical
  * addresses stand in for the importer's DMA addresses, which exist only
  * once mapped; they are the same where no IOMMU or offset is in the way.
  */
 static unsigned long gdmabuf_dmabuf_chunk(struct device *dev, phys_addr_t phys,
 					  unsigned long len)
 {
-	unsigned long max_seg = max_t(unsigned long, PAGE_SIZE,
-				      rounddown(dma_get_max_seg_size(dev), PAGE_SIZE));
+	unsigned long max_seg = min_t(size_t, dma_get_max_seg_size(dev),
+				      dma_max_mapping_size(dev));
 	unsigned long boundary = dma_get_seg_boundary(dev);
 	unsigned long to_boundary = boundary - (phys & boundary) + 1;
+
+	max_seg = max_t(unsigned long, PAGE_SIZE, rounddown(max_seg, PAGE_SIZE));
 
 	len = min(len, max_seg);
 	/* wraps to 0 only for an all-ones mask at address 0: no limit */
@@ -141,8 +150,9 @@ static int gdmabuf_dmabuf_fill_sgt(struct gdmabuf_buffer *buf,
 	int ret;
 
 	if (buf->mem_type != GDMABUF_MEM_CACHED) {
-		ret = dma_get_sgtable(buf->dev, &runs, buf->cpu_addr,
-				      buf->segs[0].dma_addr, buf->size);
+		ret = dma_get_sgtable_attrs(buf->dev, &runs, buf->cpu_addr,
+					    buf->segs[0].dma_addr, buf->size,
+					    gdmabuf_dma_attrs(buf));
 		if (ret)
 			return ret;
 	}
@@ -197,6 +207,22 @@ static void gdmabuf_dmabuf_detach(struct dma_buf *dmabuf,
 	kfree(a);
 }
 
+/*
+ * Whether the importer's mapping needs syncs: cache maintenance on a
+ * non-coherent device, or copies to and from bounce buffers whatever the
+ * memory type.
+ */
+static bool gdmabuf_dmabuf_need_sync(struct gdmabuf_attachment *a)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(&a->sgt, sg, i)
+		if (dma_need_sync(a->dev, sg_dma_address(sg)))
+			return true;
+	return false;
+}
+
 static struct sg_table *gdmabuf_dmabuf_map(struct dma_buf_attachment *attachment,
 					   enum dma_data_direction dir)
 {
@@ -204,15 +230,21 @@ static struct sg_table *gdmabuf_dmabuf_map(struct dma_buf_attachment *attachment
 	struct gdmabuf_attachment *a = attachment->priv;
 	int ret;
 
+	/* One sg_table per attachment: a second map would lose the first. */
+	scoped_guard(mutex, &buf->lock)
+		if (a->mapped)
+			return ERR_PTR(-EBUSY);
+
 	/*
 	 * Several attachments may map the same memory for one device, so
 	 * skip the DMA API's implicit sync (as DRM's PRIME helpers do) and
-	 * sync cached memory explicitly; never coherent memory.
+	 * sync explicitly where the mapping needs it.
 	 */
 	ret = dma_map_sgtable(a->dev, &a->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		return ERR_PTR(ret);
-	if (buf->mem_type == GDMABUF_MEM_CACHED)
+	a->need_sync = gdmabuf_dmabuf_need_sync(a);
+	if (a->need_sync)
 		dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
 	mutex_lock(&buf->lock);
 	a->dir = dir;
@@ -231,14 +263,16 @@ static void gdmabuf_dmabuf_unmap(struct dma_buf_attachment *attachment,
 	mutex_lock(&buf->lock);
 	a->mapped = false;
 	mutex_unlock(&buf->lock);
-	if (buf->mem_type == GDMABUF_MEM_CACHED)
+	if (a->need_sync)
 		dma_sync_sgtable_for_cpu(a->dev, sgt, dir);
 	dma_unmap_sgtable(a->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
 /*
- * Sync cached memory for the CPU or for the devices everywhere it is
- * mapped: the kernel mapping, gdmabuf's device and every mapped importer.
+ * Sync the buffer for the CPU or for the devices everywhere it is mapped:
+ * the kernel mapping and gdmabuf's device (cached memory only), then every
+ * mapped importer that needs it. Importers come last for the CPU, so that
+ * what a bouncing importer copies back is not invalidated.
  */
 static int gdmabuf_dmabuf_cpu_access(struct dma_buf *dmabuf,
 				     enum dma_data_direction dir, bool for_cpu)
@@ -246,23 +280,24 @@ static int gdmabuf_dmabuf_cpu_access(struct dma_buf *dmabuf,
 	struct gdmabuf_buffer *buf = dmabuf->priv;
 	struct gdmabuf_attachment *a;
 
-	if (buf->mem_type != GDMABUF_MEM_CACHED)
-		return 0;
-
 	guard(mutex)(&buf->lock);
+	/* as the sync ioctl: a reader must not discard a writer's lines */
+	if (for_cpu && !(dmabuf->file->f_mode & FMODE_WRITE))
+		gdmabuf_buffer_sync_dir(buf, DMA_TO_DEVICE, false);
 	if (buf->vmap_count && for_cpu)
 		invalidate_kernel_vmap_range(buf->vaddr, buf->size);
 	else if (buf->vmap_count)
 		flush_kernel_vmap_range(buf->vaddr, buf->size);
 	gdmabuf_buffer_sync_dir(buf, dir, for_cpu);
 	list_for_each_entry(a, &buf->attachments, node) {
-		if (!a->mapped)
+		if (!a->mapped || !a->need_sync)
 			continue;
 		/* the DMA API wants the direction the table was mapped with */
 		if (for_cpu)
 			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
 		else
 			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
+		cond_resched();
 	}
 	return 0;
 }
@@ -281,9 +316,17 @@ static int gdmabuf_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 	return gdmabuf_dmabuf_cpu_access(dmabuf, dir, false);
 }
 
-/* The same path as the buffer fd, huge mappings included. */
+/*
+ * The same path as the buffer fd. An importer's dma_buf_mmap() brings its
+ * own file's VM_MAYWRITE: a read-only dma-buf must not map writable.
+ */
 static int gdmabuf_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
+	if (!(dmabuf->file->f_mode & FMODE_WRITE)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vm_flags_clear(vma, VM_MAYWRITE);
+	}
 	return gdmabuf_buffer_mmap_vma(dmabuf->priv, vma);
 }
 
@@ -347,7 +390,14 @@ static void gdmabuf_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 /* The dma-buf's last reference is gone: drop its buffer reference. */
 static void gdmabuf_dmabuf_release(struct dma_buf *dmabuf)
 {
-	gdmabuf_buffer_put(dmabuf->priv);
+	struct gdmabuf_buffer *buf = dmabuf->priv;
+	unsigned int i;
+
+	scoped_guard(mutex, &buf->lock)
+		for (i = 0; i < ARRAY_SIZE(buf->exports); i++)
+			if (buf->exports[i] == dmabuf)
+				buf->exports[i] = NULL;
+	gdmabuf_buffer_put(buf);
 }
 
 static const struct dma_buf_ops gdmabuf_dmabuf_ops = {
@@ -363,23 +413,40 @@ static const struct dma_buf_ops gdmabuf_dmabuf_ops = {
 	.release = gdmabuf_dmabuf_release,
 };
 
-/* Export @buf as a new dma-buf holding a reference on it. */
+/*
+ * The dma-buf of @buf for the access mode in @fd_flags, with a reference
+ * for the caller: the one that exists, or a new one holding a reference
+ * on @buf.
+ */
 struct dma_buf *gdmabuf_buffer_export(struct gdmabuf_buffer *buf, u32 fd_flags)
 {
+	bool writable = (fd_flags & O_ACCMODE) == O_RDWR;
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct dma_buf *dmabuf;
+
+	guard(mutex)(&buf->lock);
+	/*
+	 * Its last reference may be gone with ->release still to come (it
+	 * waits for buf->lock): then the file is dying, and a new one is due.
+	 */
+	dmabuf = buf->exports[writable];
+	if (dmabuf && get_file_active(&dmabuf->file))
+		return dmabuf;
 
 	exp_info.exp_name = "gdmabuf";
 	exp_info.owner = THIS_MODULE;
 	exp_info.ops = &gdmabuf_dmabuf_ops;
 	exp_info.size = buf->size;
-	exp_info.flags = fd_flags;
+	exp_info.flags = fd_flags & O_ACCMODE;
 	exp_info.priv = buf;
 
 	kref_get(&buf->ref);
 	dmabuf = dma_buf_export(&exp_info);
-	if (IS_ERR(dmabuf))
+	if (IS_ERR(dmabuf)) {
 		gdmabuf_buffer_put(buf);
+		return dmabuf;
+	}
+	buf->exports[writable] = dmabuf;
 	return dmabuf;
 }
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_export);

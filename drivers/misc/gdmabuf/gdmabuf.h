@@ -103,12 +103,17 @@ unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
  * @coherent: the device needs no cache maintenance for this memory
  * @cpu_addr: kernel address of coherent and write-combine memory
  * @mappings: number of VMAs mapping the buffer, for debugfs
- * @owner_tgid: process that allocated the buffer
+ * @dma_addr_visible: the allocator had CAP_SYS_RAWIO: INFO and SEGMENTS
+ *	show DMA addresses to every holder of the buffer fd
+ * @owner_tgid: process that allocated the buffer, in the initial pid
+ *	namespace
  * @owner_comm: its name at allocation time
  * @nsegs: entries in @segs
  * @segs: the segments, in buffer order
- * @lock: protects @attachments, @vmap_count and @vaddr
+ * @lock: protects @attachments, @exports, @vmap_count and @vaddr
  * @attachments: the dma-buf attachments of every export of the buffer
+ * @exports: the buffer's read-only and read-write dma-buf, if any; each
+ *	holds a reference on the buffer, the buffer none on them
  * @vmap_count: users of @vaddr
  * @vaddr: kernel mapping of cached memory for dma-buf vmap
  */
@@ -124,12 +129,14 @@ struct gdmabuf_buffer {
 	bool coherent;
 	void *cpu_addr;
 	atomic_t mappings;
+	bool dma_addr_visible;
 	pid_t owner_tgid;
 	char owner_comm[TASK_COMM_LEN];
 	unsigned int nsegs;
 	struct gdmabuf_segment *segs;
-	struct mutex lock;	/* attachments, vmap_count, vaddr */
+	struct mutex lock;	/* attachments, exports, vmap_count, vaddr */
 	struct list_head attachments;
+	struct dma_buf *exports[2];
 	unsigned int vmap_count;
 	void *vaddr;
 };
@@ -139,7 +146,7 @@ struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
 void gdmabuf_buffer_put(struct gdmabuf_buffer *buf);
 struct file *gdmabuf_buffer_file(struct gdmabuf_buffer *buf, u32 fd_flags);
 int gdmabuf_buffer_sync(struct gdmabuf_buffer *buf, u64 offset, u64 len,
-			u32 flags);
+			u32 flags, bool may_write);
 void gdmabuf_buffer_sync_dir(struct gdmabuf_buffer *buf,
 			     enum dma_data_direction dir, bool for_cpu);
 int gdmabuf_buffer_mmap(struct file *file, struct vm_area_struct *vma);

@@ -6,7 +6,9 @@
 
 #include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/anon_inodes.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
@@ -679,23 +681,6 @@ static void gdmabuf_huge_fits_pmd(struct kunit *test)
 	gdmabuf_huge_check(test, PMD_ORDER);
 }
 
-#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
-/*
- * Success: a PUD mapping is allowed exactly when its block is inside the
- * VMA, its first frame is PUD-aligned and contig covers it.
- */
-static void gdmabuf_huge_fits_pud(struct kunit *test)
-{
-	gdmabuf_huge_check(test, PUD_ORDER);
-}
-#else
-/* Success: skipped, the architecture has no PUD-sized mappings. */
-static void gdmabuf_huge_fits_pud(struct kunit *test)
-{
-	kunit_skip(test, "no PUD-sized mappings on this architecture");
-}
-#endif
-
 /*
  * Success: order 0 needs only addr inside the VMA and one page; orders whose
  * block would not fit in an unsigned long never fit; a block at the top of
@@ -911,11 +896,6 @@ static struct kunit_case gdmabuf_mapping_cases[] = {
 	KUNIT_CASE(gdmabuf_pgoff_to_pfn_empty),
 	KUNIT_CASE(gdmabuf_pgoff_to_pfn_every_page),
 	KUNIT_CASE_PARAM(gdmabuf_huge_fits_pmd, gdmabuf_huge_gen_params),
-#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
-	KUNIT_CASE_PARAM(gdmabuf_huge_fits_pud, gdmabuf_huge_gen_params),
-#else
-	KUNIT_CASE(gdmabuf_huge_fits_pud),
-#endif
 	KUNIT_CASE(gdmabuf_huge_fits_limits),
 	KUNIT_CASE(gdmabuf_huge_fits_every_address),
 	KUNIT_CASE_PARAM(gdmabuf_sync_range_align_table, gdmabuf_sync_gen_params),
@@ -993,6 +973,55 @@ static void gdmabuf_buffer_create_kinds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pages, GDMABUF_KUNIT_BUF_SIZE >> PAGE_SHIFT);
 	if (buf->coherent)
 		KUNIT_EXPECT_EQ(test, buf->cpu_mapping, GDMABUF_CPU_CACHED);
+}
+
+static const unsigned int gdmabuf_narrow_mask_bits[] = { 32, 30, 24 };
+
+static void gdmabuf_narrow_mask_desc(const unsigned int *bits, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u-bit mask", *bits);
+}
+
+KUNIT_ARRAY_PARAM(gdmabuf_narrow_mask, gdmabuf_narrow_mask_bits, gdmabuf_narrow_mask_desc);
+
+/*
+ * Success: for a device whose DMA mask does not cover all memory, every
+ * scatter-gather block lies where the device reaches it, at its own
+ * address (never in a bounce buffer). Where no zone is that low (x86
+ * without ZONE_DMA; arm64 virt, whose RAM starts at 1 GiB), it may fail
+ * with -ENOMEM, quietly.
+ */
+static void gdmabuf_buffer_create_narrow_mask(struct kunit *test)
+{
+	const unsigned int *bits = test->param_value;
+	struct device *dev = kunit_device_register(test, "gdmabuf-narrow");
+	u64 mask = DMA_BIT_MASK(*bits);
+	struct gdmabuf_buffer *buf;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	dev->coherent_dma_mask = mask;
+	dev->dma_mask = &dev->coherent_dma_mask;
+	if (device_iommu_mapped(dev))
+		kunit_skip(test, "the device is behind an IOMMU");
+
+	buf = gdmabuf_buffer_create(dev, SZ_4M + 3 * PAGE_SIZE, GDMABUF_MEM_CACHED,
+				    GDMABUF_LAYOUT_SCATTER_GATHER);
+	/* x86's ZONE_DMA is the low 16 MiB: every mask of 24 bits reaches it */
+	if (!(*bits >= 32 && IS_ENABLED(CONFIG_ZONE_DMA32)) &&
+	    !(IS_ENABLED(CONFIG_X86) && IS_ENABLED(CONFIG_ZONE_DMA)) &&
+	    PTR_ERR_OR_ZERO(buf) == -ENOMEM)
+		return;
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_put, buf), 0);
+	for (i = 0; i < buf->nsegs; i++) {
+		const struct gdmabuf_segment *seg = &buf->segs[i];
+
+		KUNIT_EXPECT_LE_MSG(test, seg->dma_addr + (seg->npages << PAGE_SHIFT) - 1,
+				    mask, "segment %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, seg->dma_addr, phys_to_dma(dev, PFN_PHYS(seg->pfn)),
+				    "segment %u bounced", i);
+	}
 }
 
 static void gdmabuf_kunit_dma_buf_put(void *dmabuf)
@@ -1167,20 +1196,20 @@ static void gdmabuf_buffer_sync_kinds(struct kunit *test)
 	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, k);
 	u64 size = buf->size;
 
-	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size, GDMABUF_SYNC_RW), 0);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size, GDMABUF_SYNC_RW, true), 0);
 	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size,
-						  GDMABUF_SYNC_RW | GDMABUF_SYNC_END), 0);
-	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 1, 1, GDMABUF_SYNC_READ), 0);
+						  GDMABUF_SYNC_RW | GDMABUF_SYNC_END, true), 0);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 1, 1, GDMABUF_SYNC_READ, true), 0);
 	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, size - 1, 1,
-						  GDMABUF_SYNC_WRITE | GDMABUF_SYNC_END), 0);
+						  GDMABUF_SYNC_WRITE | GDMABUF_SYNC_END, true), 0);
 	/* across the first scatter-gather segment boundary */
 	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, SZ_2M - 8, 16,
-						  GDMABUF_SYNC_WRITE | GDMABUF_SYNC_END), 0);
-	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, 0, GDMABUF_SYNC_RW), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, size, 1, GDMABUF_SYNC_RW), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 1, U64_MAX, GDMABUF_SYNC_RW), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size, GDMABUF_SYNC_END), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size, 1U << 3), -EINVAL);
+						  GDMABUF_SYNC_WRITE | GDMABUF_SYNC_END, true), 0);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, 0, GDMABUF_SYNC_RW, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, size, 1, GDMABUF_SYNC_RW, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 1, U64_MAX, GDMABUF_SYNC_RW, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size, GDMABUF_SYNC_END, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, size, 1U << 3, true), -EINVAL);
 }
 
 #if IS_ENABLED(CONFIG_KPROBES) && IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) && \
@@ -1188,7 +1217,7 @@ static void gdmabuf_buffer_sync_kinds(struct kunit *test)
 /*
  * Cache maintenance as the architecture does it for the DMA API: a kprobe
  * on arch_sync_dma_for_{cpu,device}() counts the calls the test thread
- * makes and the physical range they cover.
+ * makes, the physical range they cover and their directions.
  */
 struct gdmabuf_kunit_maint {
 	struct kprobe kp;
@@ -1197,6 +1226,7 @@ struct gdmabuf_kunit_maint {
 	u64 bytes;
 	phys_addr_t lo;
 	phys_addr_t hi;
+	unsigned int dirs;
 };
 
 static int gdmabuf_kunit_maint_hit(struct kprobe *kp, struct pt_regs *regs)
@@ -1204,9 +1234,11 @@ static int gdmabuf_kunit_maint_hit(struct kprobe *kp, struct pt_regs *regs)
 	struct gdmabuf_kunit_maint *m = container_of(kp, struct gdmabuf_kunit_maint, kp);
 	phys_addr_t paddr = regs_get_kernel_argument(regs, 0);
 	size_t size = regs_get_kernel_argument(regs, 1);
+	unsigned long dir = regs_get_kernel_argument(regs, 2);
 
 	if (current != m->task)
 		return 0;
+	m->dirs |= BIT(min_t(unsigned long, dir, 31));
 	m->calls++;
 	m->bytes += size;
 	m->lo = min(m->lo, paddr);
@@ -1220,6 +1252,7 @@ static void gdmabuf_kunit_maint_reset(struct gdmabuf_kunit_maint *m)
 	m->bytes = 0;
 	m->lo = PHYS_ADDR_MAX;
 	m->hi = 0;
+	m->dirs = 0;
 }
 
 static void gdmabuf_kunit_unregister_kprobe(void *kp)
@@ -1243,11 +1276,17 @@ static struct gdmabuf_kunit_maint *gdmabuf_kunit_maint_probe(struct kunit *test,
 	return m;
 }
 
-/* Expect one call per segment, covering exactly [@lo, @lo + @bytes). */
+/*
+ * Expect @calls calls, all in direction @dir, covering exactly
+ * [@lo, @lo + @bytes).
+ */
 static void gdmabuf_kunit_maint_check(struct kunit *test, struct gdmabuf_kunit_maint *m,
-				      unsigned int calls, phys_addr_t lo, u64 bytes)
+				      unsigned int calls, enum dma_data_direction dir,
+				      phys_addr_t lo, u64 bytes)
 {
 	KUNIT_EXPECT_EQ_MSG(test, m->calls, calls, "%s", m->kp.symbol_name);
+	KUNIT_EXPECT_EQ_MSG(test, m->dirs, calls ? BIT(dir) : 0, "%s directions",
+			    m->kp.symbol_name);
 	KUNIT_EXPECT_EQ_MSG(test, m->bytes, bytes, "%s", m->kp.symbol_name);
 	if (calls)
 		KUNIT_EXPECT_EQ_MSG(test, m->lo, lo, "%s", m->kp.symbol_name);
@@ -1286,29 +1325,43 @@ static void gdmabuf_buffer_sync_maintenance(struct kunit *test)
 
 	/* one byte: the cache line that holds it, and nothing else */
 	KUNIT_ASSERT_EQ(test, gdmabuf_buffer_sync(buf, PAGE_SIZE + align + 1, 1,
-						  GDMABUF_SYNC_READ), 0);
-	gdmabuf_kunit_maint_check(test, for_cpu, cached, page1 + align, cached ? align : 0);
-	gdmabuf_kunit_maint_check(test, for_dev, 0, 0, 0);
+						  GDMABUF_SYNC_READ, true), 0);
+	gdmabuf_kunit_maint_check(test, for_cpu, cached, DMA_FROM_DEVICE, page1 + align,
+				  cached ? align : 0);
+	gdmabuf_kunit_maint_check(test, for_dev, 0, 0, 0, 0);
 	KUNIT_ASSERT_EQ(test, gdmabuf_buffer_sync(buf, PAGE_SIZE + align + 1, 1,
-						  GDMABUF_SYNC_WRITE | GDMABUF_SYNC_END), 0);
-	gdmabuf_kunit_maint_check(test, for_cpu, 0, 0, 0);
-	gdmabuf_kunit_maint_check(test, for_dev, cached, page1 + align, cached ? align : 0);
+						  GDMABUF_SYNC_WRITE | GDMABUF_SYNC_END, true), 0);
+	gdmabuf_kunit_maint_check(test, for_cpu, 0, 0, 0, 0);
+	gdmabuf_kunit_maint_check(test, for_dev, cached, DMA_TO_DEVICE, page1 + align,
+				  cached ? align : 0);
+
+	/* a reader that may not write: dirty lines are written back first */
+	KUNIT_ASSERT_EQ(test, gdmabuf_buffer_sync(buf, PAGE_SIZE + align + 1, 1,
+						  GDMABUF_SYNC_READ, false), 0);
+	gdmabuf_kunit_maint_check(test, for_dev, cached, DMA_TO_DEVICE, page1 + align,
+				  cached ? align : 0);
+	gdmabuf_kunit_maint_check(test, for_cpu, cached, DMA_FROM_DEVICE, page1 + align,
+				  cached ? align : 0);
 
 	/* the whole buffer: every segment once */
 	whole_calls = cached ? buf->nsegs : 0;
 	whole_bytes = cached ? buf->size : 0;
-	KUNIT_ASSERT_EQ(test, gdmabuf_buffer_sync(buf, 0, buf->size, GDMABUF_SYNC_RW), 0);
-	gdmabuf_kunit_maint_check(test, for_cpu, whole_calls, lowest, whole_bytes);
+	KUNIT_ASSERT_EQ(test, gdmabuf_buffer_sync(buf, 0, buf->size, GDMABUF_SYNC_RW, true), 0);
+	gdmabuf_kunit_maint_check(test, for_cpu, whole_calls, DMA_BIDIRECTIONAL, lowest,
+				  whole_bytes);
 	KUNIT_ASSERT_EQ(test, gdmabuf_buffer_sync(buf, 0, buf->size,
-						  GDMABUF_SYNC_RW | GDMABUF_SYNC_END), 0);
-	gdmabuf_kunit_maint_check(test, for_dev, whole_calls, lowest, whole_bytes);
+						  GDMABUF_SYNC_RW | GDMABUF_SYNC_END, true), 0);
+	gdmabuf_kunit_maint_check(test, for_dev, whole_calls, DMA_BIDIRECTIONAL, lowest,
+				  whole_bytes);
 
 	/* dma-buf CPU access, with no importer: the buffer's own device */
 	dmabuf = gdmabuf_kunit_export(test, buf);
 	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE), 0);
-	gdmabuf_kunit_maint_check(test, for_cpu, whole_calls, lowest, whole_bytes);
+	gdmabuf_kunit_maint_check(test, for_cpu, whole_calls, DMA_FROM_DEVICE, lowest,
+				  whole_bytes);
 	KUNIT_ASSERT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_TO_DEVICE), 0);
-	gdmabuf_kunit_maint_check(test, for_dev, whole_calls, lowest, whole_bytes);
+	gdmabuf_kunit_maint_check(test, for_dev, whole_calls, DMA_TO_DEVICE, lowest,
+				  whole_bytes);
 	KUNIT_EXPECT_EQ(test, for_cpu->calls + for_dev->calls, 0);
 }
 #else
@@ -1322,6 +1375,7 @@ static void gdmabuf_buffer_sync_maintenance(struct kunit *test)
 
 static struct kunit_case gdmabuf_buffer_cases[] = {
 	KUNIT_CASE_PARAM(gdmabuf_buffer_create_kinds, gdmabuf_kind_gen_params),
+	KUNIT_CASE_PARAM(gdmabuf_buffer_create_narrow_mask, gdmabuf_narrow_mask_gen_params),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_mmap_kinds, gdmabuf_kind_gen_params),
 	KUNIT_CASE(gdmabuf_device_default_coherency),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_mmap_memtype, gdmabuf_kind_gen_params),
@@ -1426,6 +1480,79 @@ static void gdmabuf_dmabuf_attach_mask_too_small(struct kunit *test)
 }
 
 /*
+ * Success: exporting a buffer again with the same access mode gives the
+ * same dma-buf, with one more reference; the other mode gives another.
+ */
+static void gdmabuf_dmabuf_export_once_per_mode(struct kunit *test)
+{
+	const struct gdmabuf_kind k = {
+		"cached, contiguous", GDMABUF_MEM_CACHED, GDMABUF_LAYOUT_CONTIGUOUS,
+	};
+	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, &k);
+	struct dma_buf *rw = gdmabuf_kunit_export(test, buf);
+	struct dma_buf *again, *ro;
+
+	again = gdmabuf_buffer_export(buf, O_RDWR | O_CLOEXEC);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, again);
+	KUNIT_EXPECT_PTR_EQ(test, again, rw);
+	dma_buf_put(again);
+	ro = gdmabuf_buffer_export(buf, O_RDONLY);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
+	KUNIT_EXPECT_PTR_NE(test, ro, rw);
+	KUNIT_EXPECT_FALSE(test, ro->file->f_mode & FMODE_WRITE);
+	dma_buf_put(ro);
+}
+
+/* An importer's mmap(): its own, writable file, mapping the dma-buf. */
+static int gdmabuf_kunit_importer_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return dma_buf_mmap(file->private_data, vma, 0);
+}
+
+static const struct file_operations gdmabuf_kunit_importer_fops = {
+	.mmap = gdmabuf_kunit_importer_mmap,
+};
+
+static void gdmabuf_kunit_fput(void *file)
+{
+	fput(file);
+}
+
+/*
+ * Success: a read-only dma-buf mapped through an importer's writable file
+ * refuses a writable mapping, and a read-only one cannot become writable.
+ */
+static void gdmabuf_dmabuf_mmap_rdonly_via_importer(struct kunit *test)
+{
+	const struct gdmabuf_kind k = {
+		"cached, contiguous", GDMABUF_MEM_CACHED, GDMABUF_LAYOUT_CONTIGUOUS,
+	};
+	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, &k);
+	struct dma_buf *ro = gdmabuf_buffer_export(buf, O_RDONLY);
+	struct vm_area_struct *vma;
+	unsigned long uaddr;
+	struct file *file;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_dma_buf_put, ro), 0);
+	file = anon_inode_getfile("gdmabuf-kunit-importer", &gdmabuf_kunit_importer_fops,
+				  ro, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, file);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_fput, file), 0);
+
+	uaddr = kunit_vm_mmap(test, file, 0, buf->size, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	KUNIT_EXPECT_EQ(test, (long)uaddr, -EACCES);
+	uaddr = kunit_vm_mmap(test, file, 0, buf->size, PROT_READ, MAP_SHARED, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(uaddr));
+	mmap_read_lock(current->mm);
+	vma = find_vma(current->mm, uaddr);
+	KUNIT_EXPECT_NOT_NULL(test, vma);
+	if (vma)
+		KUNIT_EXPECT_FALSE(test, vma->vm_flags & VM_MAYWRITE);
+	mmap_read_unlock(current->mm);
+}
+
+/*
  * Success: vmap gives a kernel mapping of the buffer's memory, shared by
  * nested users, that sees what the CPU wrote through the page frames.
  */
@@ -1459,6 +1586,8 @@ static void gdmabuf_dmabuf_vmap_kinds(struct kunit *test)
 static struct kunit_case gdmabuf_dmabuf_cases[] = {
 	KUNIT_CASE_PARAM(gdmabuf_dmabuf_map_kinds, gdmabuf_kind_gen_params),
 	KUNIT_CASE(gdmabuf_dmabuf_attach_mask_too_small),
+	KUNIT_CASE(gdmabuf_dmabuf_export_once_per_mode),
+	KUNIT_CASE(gdmabuf_dmabuf_mmap_rdonly_via_importer),
 	KUNIT_CASE_PARAM(gdmabuf_dmabuf_vmap_kinds, gdmabuf_kind_gen_params),
 	{}
 };

@@ -14,6 +14,8 @@
  * buffers are allocated for, the ioctl dispatch and debugfs.
  */
 
+#include <linux/capability.h>
+#include <linux/cc_platform.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
@@ -29,6 +31,7 @@
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 #include <kunit/visibility.h>
 #include <uapi/linux/gdmabuf.h>
 
@@ -46,7 +49,7 @@ MODULE_PARM_DESC(max_total_size,
 
 static unsigned int dma_bits = 64;
 module_param(dma_bits, uint, 0444);
-MODULE_PARM_DESC(dma_bits, "DMA mask width of gdmabuf's own device (default 64)");
+MODULE_PARM_DESC(dma_bits, "DMA mask width of gdmabuf's own device, 24 to 64 (default 64)");
 
 /* Protects gdmabuf_buffers, gdmabuf_total_size and gdmabuf_next_id. */
 DEFINE_MUTEX(gdmabuf_lock);
@@ -177,9 +180,18 @@ static long gdmabuf_ctl_ioctl_alloc(struct file *file, void *kdata,
 	    !args->size)
 		return -EINVAL;
 	size = PAGE_ALIGN(args->size);
-	/* A size within a page of U64_MAX wraps when rounded. */
-	if (size < args->size || size > gdmabuf_limit(max_buffer_size))
+	/* A size within a page of U64_MAX wraps; a 32-bit size_t truncates. */
+	if (size < args->size || size != (size_t)size ||
+	    size > gdmabuf_limit(max_buffer_size))
 		return -E2BIG;
+	/*
+	 * In an encrypted guest, or with memory encryption on the host, the
+	 * DMA API may hand out decrypted pages that a fault would map
+	 * encrypted: only the DMA API's own mmap knows.
+	 */
+	if (args->mem_type == GDMABUF_MEM_CACHED &&
+	    cc_platform_has(CC_ATTR_MEM_ENCRYPT))
+		return -EOPNOTSUPP;
 
 	buf = gdmabuf_buffer_create(&gdmabuf_pdev->dev, size, args->mem_type,
 				    args->layout);
@@ -197,6 +209,8 @@ static long gdmabuf_ctl_ioctl_alloc(struct file *file, void *kdata,
 		gdmabuf_buffer_put(buf);
 		return PTR_ERR(bfile);
 	}
+	/* As file_ns_capable() of the new file, decided once, unaudited. */
+	buf->dma_addr_visible = ns_capable_noaudit(&init_user_ns, CAP_SYS_RAWIO);
 	args->size = size;
 	args->fd = fd;
 	ctx->new_file = bfile;
@@ -267,11 +281,11 @@ static int __init gdmabuf_init(void)
 	struct platform_device_info pdevinfo = {
 		.name = "gdmabuf",
 		.id = PLATFORM_DEVID_NONE,
-		.dma_mask = DMA_BIT_MASK(min(dma_bits, 64U)),
+		.dma_mask = DMA_BIT_MASK(clamp(dma_bits, 24U, 64U)),
 	};
 	int ret;
 
-	if (dma_bits < 24)
+	if (dma_bits < 24 || dma_bits > 64)
 		return -EINVAL;
 
 	/* The device buffers are allocated and mapped for. */

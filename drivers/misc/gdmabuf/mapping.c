@@ -88,7 +88,7 @@ EXPORT_SYMBOL_IF_KUNIT(gdmabuf_pgoff_to_pfn);
  * @pfn: page frame backing the start of the naturally aligned block around
  *	@addr
  * @contig: number of physically contiguous pages from @pfn
- * @order: size of the mapping, 2^@order pages (PMD_ORDER, PUD_ORDER)
+ * @order: size of the mapping, 2^@order pages (PMD_ORDER)
  *
  * The block is [haddr, haddr + (PAGE_SIZE << @order)) with haddr @addr
  * rounded down to the block size. Written so that no sum can wrap, even for

@@ -3,12 +3,14 @@
  * gdmabuf user mappings.
  *
  * Cached memory is ordinary kernel memory, mapped by its page frames as it
- * is faulted in: PMD or PUD entries wherever the user address, the frame
- * and the rest of the segment allow, 4K entries otherwise. For that, the
- * mapping's address is chosen congruent to the memory's physical address
- * modulo the huge page size. Coherent and write-combine memory is mapped
- * whole at mmap() time by dma_mmap_attrs(), with the attributes of the
- * kernel's own mapping.
+ * is faulted in: PMD entries wherever the user address, the frame and the
+ * rest of the segment allow, 4K entries otherwise. For that, the mapping's
+ * address is chosen congruent to the memory's physical address modulo the
+ * PMD size. Never PUD entries: 6.12 cannot split a PUD PFN mapping for a
+ * partial munmap(), mprotect(), madvise(), mremap() or fork().
+ *
+ * Coherent and write-combine memory is mapped whole at mmap() time by
+ * dma_mmap_attrs(), with the attributes of the kernel's own mapping.
  *
  * Every mapping holds the buffer file, so the buffer lives until the last
  * fd and the last mapping are gone. ->mmap runs with mmap_lock held.
@@ -16,6 +18,7 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/huge_mm.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -71,10 +74,6 @@ static vm_fault_t gdmabuf_vm_huge_fault(struct vm_fault *vmf, unsigned int order
 	case PMD_ORDER:
 		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
 #endif
-#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
-	case PUD_ORDER:
-		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
-#endif
 	default:
 		return VM_FAULT_FALLBACK;
 	}
@@ -86,6 +85,58 @@ static vm_fault_t gdmabuf_vm_fault(struct vm_fault *vmf)
 	return gdmabuf_vm_huge_fault(vmf, 0);
 }
 
+/* Copy one piece of @buf from @offset, within one page of cached memory. */
+static int gdmabuf_vm_access_page(struct gdmabuf_buffer *buf, u64 offset,
+				  void *data, int len, int write)
+{
+	unsigned long pfn, contig;
+	void *vaddr;
+
+	if (buf->mem_type != GDMABUF_MEM_CACHED) {
+		vaddr = buf->cpu_addr + offset;
+	} else {
+		if (gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs,
+					 offset >> PAGE_SHIFT, &pfn, &contig) < 0)
+			return -EFAULT;
+		len = min_t(u64, len, PAGE_SIZE - offset_in_page(offset));
+		vaddr = kmap_local_pfn(pfn) + offset_in_page(offset);
+	}
+	if (write)
+		memcpy(vaddr, data, len);
+	else
+		memcpy(data, vaddr, len);
+	if (buf->mem_type == GDMABUF_MEM_CACHED)
+		kunmap_local(vaddr);
+	return len;
+}
+
+/*
+ * ptrace(), /proc/pid/mem and so gdb: get_user_pages() cannot reach a PFN
+ * mapping, so copy through the kernel's mapping of the memory, which has
+ * the attributes of the user's. Writes need a writable mapping, as for
+ * generic_access_phys().
+ */
+static int gdmabuf_vm_access(struct vm_area_struct *vma, unsigned long addr,
+			     void *data, int len, int write)
+{
+	struct gdmabuf_buffer *buf = vma->vm_private_data;
+	u64 offset = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+	int done = 0, ret;
+
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return -EACCES;
+	len = min3((u64)len, (u64)(vma->vm_end - addr),
+		   offset < buf->size ? buf->size - offset : 0);
+	while (done < len) {
+		ret = gdmabuf_vm_access_page(buf, offset + done, data + done,
+					     len - done, write);
+		if (ret < 0)
+			return done ?: ret;
+		done += ret;
+	}
+	return done;
+}
+
 static const struct vm_operations_struct gdmabuf_vm_ops = {
 	.open = gdmabuf_vm_open,
 	.close = gdmabuf_vm_close,
@@ -93,12 +144,14 @@ static const struct vm_operations_struct gdmabuf_vm_ops = {
 #ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
 	.huge_fault = gdmabuf_vm_huge_fault,
 #endif
+	.access = gdmabuf_vm_access,
 };
 
 /* Coherent memory: mapped once, whole, by the DMA API. */
 static const struct vm_operations_struct gdmabuf_vm_dma_ops = {
 	.open = gdmabuf_vm_open,
 	.close = gdmabuf_vm_close,
+	.access = gdmabuf_vm_access,
 };
 
 /*
@@ -143,13 +196,9 @@ int gdmabuf_buffer_mmap(struct file *file, struct vm_area_struct *vma)
 	return gdmabuf_buffer_mmap_vma(file->private_data, vma);
 }
 
-/* The largest page size the architecture can map a PFN range with. */
+/* The huge page size a mapping of @len bytes is aligned to, or 0. */
 static unsigned long gdmabuf_huge_align(unsigned long len)
 {
-#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
-	if (len >= PUD_SIZE && has_transparent_pud_hugepage())
-		return PUD_SIZE;
-#endif
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 	if (len >= PMD_SIZE && has_transparent_hugepage())
 		return PMD_SIZE;
@@ -159,7 +208,7 @@ static unsigned long gdmabuf_huge_align(unsigned long len)
 
 /*
  * Pick an address congruent to the memory's physical address modulo the
- * huge page size, so that faults can map whole PMDs (or PUDs).
+ * PMD size, so that faults can map whole PMDs.
  */
 unsigned long gdmabuf_buffer_get_unmapped_area(struct file *file,
 					       unsigned long addr,

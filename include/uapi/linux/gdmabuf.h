@@ -49,8 +49,10 @@
  * @GDMABUF_MEM_COHERENT: memory from dma_alloc_coherent(), mapped the way
  *	the kernel maps it: cacheable on DMA-coherent devices, uncached
  *	otherwise. No sync is needed.
- * @GDMABUF_MEM_WRITE_COMBINE: coherent memory mapped write-combined where
- *	the architecture has it: fast streaming writes, slow reads.
+ * @GDMABUF_MEM_WRITE_COMBINE: coherent memory mapped write-combined on
+ *	devices that do not snoop CPU caches: fast streaming writes, slow
+ *	reads. On DMA-coherent devices (all of x86) the DMA API maps it
+ *	cacheable, and %GDMABUF_IOCTL_INFO's cpu_mapping says so.
  */
 enum gdmabuf_mem_type {
 	GDMABUF_MEM_CACHED = 0,
@@ -106,7 +108,7 @@ struct gdmabuf_alloc {
 /* Set in gdmabuf_info.attrs. */
 /* The device snoops CPU caches: no cache maintenance happens on sync. */
 #define GDMABUF_ATTR_DEVICE_COHERENT	_BITUL(0)
-/* dma_addr and the segment addresses are shown (needs CAP_SYS_RAWIO). */
+/* dma_addr and the segment addresses are shown: the allocator had CAP_SYS_RAWIO. */
 #define GDMABUF_ATTR_DMA_ADDR_VISIBLE	_BITUL(1)
 
 /**
@@ -117,7 +119,8 @@ struct gdmabuf_alloc {
  * @id: out: the buffer's id, as debugfs and fdinfo show it
  * @reserved: must be zero
  * @dma_addr: out: device address of a contiguous buffer; zero for a
- *	scatter-gather one, and zero unless the caller has %CAP_SYS_RAWIO
+ *	scatter-gather one, and zero unless the process that allocated the
+ *	buffer had %CAP_SYS_RAWIO
  * @mem_type: out: the &enum gdmabuf_mem_type asked for
  * @layout: out: the &enum gdmabuf_layout
  * @cpu_mapping: out: the &enum gdmabuf_cpu_mapping that mmap() gives
@@ -138,7 +141,8 @@ struct gdmabuf_info {
 
 /**
  * struct gdmabuf_segment_desc - one DMA segment of a buffer
- * @dma_addr: device address; zero unless the caller has %CAP_SYS_RAWIO
+ * @dma_addr: device address; zero unless the process that allocated the
+ *	buffer had %CAP_SYS_RAWIO
  * @len: bytes
  * @flags: none defined yet: zero
  * @reserved: zero

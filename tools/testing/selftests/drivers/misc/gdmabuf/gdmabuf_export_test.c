@@ -39,8 +39,9 @@
 /* Pages of the fixture's buffer: scatter-gather makes 16 + 2 + 1. */
 #define BUF_PAGES	19
 #define PATTERN_SEED	0x5eed0000U
-/* dma-bufs exported from one buffer at once */
+/* exports of one buffer held at once; of those imported into vgem */
 #define NR_EXPORTS	64
+#define NR_IMPORTS	16
 
 /* EXPORT arguments for a dma-buf fd with @fd_flags. */
 static struct gdmabuf_export export_args(__u32 fd_flags)
@@ -814,8 +815,8 @@ TEST_F(export, mapping_outlives_every_fd)
 }
 
 /*
- * Many exports of one buffer are separate dma-bufs sharing its memory:
- * each maps it, sees what the others wrote, and all close cleanly.
+ * Many exports of one buffer in one mode are fds of one dma-buf: each
+ * maps the buffer, sees what the others wrote, and all close cleanly.
  */
 TEST_F(export, many_exports_share_memory)
 {
@@ -823,7 +824,7 @@ TEST_F(export, many_exports_share_memory)
 	__u32 *maps[NR_EXPORTS], *mine;
 	int fds[NR_EXPORTS];
 	size_t word[NR_EXPORTS];
-	unsigned int i, j;
+	unsigned int i;
 
 	/* Export i writes one word, in page i % BUF_PAGES. */
 	for (i = 0; i < NR_EXPORTS; i++)
@@ -834,10 +835,8 @@ TEST_F(export, many_exports_share_memory)
 		ASSERT_LE(0, fds[i]) {
 			TH_LOG("export %u: %s", i, strerror(errno));
 		}
-		for (j = 0; j < i; j++) {
-			ASSERT_FALSE(same_inode(fds[i], fds[j])) {
-				TH_LOG("exports %u and %u are one dma-buf", j, i);
-			}
+		ASSERT_TRUE(same_inode(fds[0], fds[i])) {
+			TH_LOG("export %u is not export 0's dma-buf", i);
 		}
 		maps[i] = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
 			       MAP_SHARED, fds[i], 0);
@@ -865,6 +864,118 @@ TEST_F(export, many_exports_share_memory)
 		EXPECT_EQ(0, munmap(maps[i], self->size));
 		EXPECT_EQ(0, close(fds[i]));
 	}
+}
+
+/* The "ino" of /proc/self/fdinfo/@fd, or 0. */
+static unsigned long fdinfo_ino(int fd)
+{
+	char value[32];
+
+	if (fdinfo_value(fd, "ino", value, sizeof(value)))
+		return 0;
+	return strtoul(value, NULL, 10);
+}
+
+/*
+ * Exports in one access mode are fds of one dma-buf, as fstat() and
+ * fdinfo show, each fd with its own close-on-exec flag; the other mode is
+ * another dma-buf.
+ */
+TEST_F(export, same_mode_same_dmabuf)
+{
+	const __u32 fd_flags[] = {
+		O_RDWR | O_CLOEXEC, O_RDWR, O_RDONLY | O_CLOEXEC, O_RDONLY,
+	};
+	int fds[ARRAY_SIZE(fd_flags)];
+	char name[32];
+	struct stat st;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fd_flags); i++) {
+		fds[i] = export_buffer(self->fd, fd_flags[i]);
+		ASSERT_LE(0, fds[i]) {
+			TH_LOG("fd_flags %#x: %s", fd_flags[i], strerror(errno));
+		}
+		EXPECT_EQ(!!(fd_flags[i] & O_CLOEXEC),
+			  !!(fcntl(fds[i], F_GETFD) & FD_CLOEXEC));
+		ASSERT_EQ(0, fstat(fds[i], &st));
+		EXPECT_EQ(st.st_ino, fdinfo_ino(fds[i]));
+		ASSERT_EQ(0, fdinfo_value(fds[i], "exp_name", name, sizeof(name)));
+		EXPECT_STREQ("gdmabuf", name);
+	}
+	EXPECT_TRUE(same_inode(fds[0], fds[1]));
+	EXPECT_TRUE(same_inode(fds[2], fds[3]));
+	EXPECT_FALSE(same_inode(fds[0], fds[2]));
+	for (i = 0; i < ARRAY_SIZE(fds); i++)
+		close(fds[i]);
+}
+
+/*
+ * A mapping of a dma-buf whose fds are all closed still holds it: a new
+ * export in its mode is that dma-buf again (its inode, still in use, is
+ * not another's), in the other mode it is not.
+ */
+TEST_F(export, mapping_keeps_dmabuf_for_export)
+{
+	struct stat before, after;
+	int dmabuf, ro;
+	void *map;
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, fstat(dmabuf, &before));
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, close(dmabuf));
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, fstat(dmabuf, &after));
+	EXPECT_EQ(before.st_dev, after.st_dev);
+	EXPECT_EQ(before.st_ino, after.st_ino);
+	ro = export_buffer(self->fd, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	EXPECT_FALSE(same_inode(dmabuf, ro));
+	close(ro);
+	munmap(map, self->size);
+	close(dmabuf);
+}
+
+/*
+ * Once every fd and mapping of a dma-buf is gone, a new export makes one
+ * that works: it shows the data written through the old one and shares
+ * the buffer with the buffer fd's mapping.
+ */
+TEST_F(export, export_after_last_close)
+{
+	void *mine, *theirs;
+	int dmabuf;
+
+	mine = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, mine);
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	theirs = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, theirs);
+	fill_synced(_metadata, dmabuf, theirs, self->size, PATTERN_SEED);
+	ASSERT_EQ(0, munmap(theirs, self->size));
+	ASSERT_EQ(0, close(dmabuf));
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf) {
+		TH_LOG("EXPORT after the last close: %s", strerror(errno));
+	}
+	theirs = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      dmabuf, 0);
+	ASSERT_NE(MAP_FAILED, theirs);
+	check_synced(_metadata, dmabuf, theirs, self->size, PATTERN_SEED);
+	check_round_trip(_metadata, dmabuf, mine, theirs, self->size);
+	munmap(theirs, self->size);
+	munmap(mine, self->size);
+	close(dmabuf);
 }
 
 /*
@@ -933,6 +1044,48 @@ TEST_F(export, vgem_two_importers)
 	close(dmabuf);
 	close(vgem[1]);
 	close(vgem[0]);
+}
+
+/*
+ * Exports in one mode are one dma-buf to an importer too: vgem gives them
+ * all one handle, which one close releases. With every fd closed, vgem's
+ * import alone holds the dma-buf, and a new export is it again.
+ */
+TEST_F(export, vgem_one_handle_for_exports)
+{
+	__u32 handles[NR_IMPORTS] = {}, handle = 0;
+	int vgem, fds[NR_IMPORTS], dmabuf, back;
+	unsigned int i;
+
+	vgem = open_vgem();
+	if (vgem < 0)
+		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	for (i = 0; i < NR_IMPORTS; i++) {
+		fds[i] = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, vgem_import(vgem, fds[i], &handles[i]));
+		EXPECT_EQ(handles[0], handles[i]) {
+			TH_LOG("export %u", i);
+		}
+	}
+	for (i = 0; i < NR_IMPORTS; i++)
+		close(fds[i]);
+
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	back = vgem_dmabuf(vgem, handles[0]);
+	ASSERT_LE(0, back) {
+		TH_LOG("PRIME_HANDLE_TO_FD: %s", strerror(errno));
+	}
+	EXPECT_TRUE(same_inode(dmabuf, back));
+	ASSERT_EQ(0, vgem_import(vgem, dmabuf, &handle));
+	EXPECT_EQ(handles[0], handle);
+
+	EXPECT_EQ(0, vgem_close_errno(vgem, handle));
+	EXPECT_EQ(EINVAL, vgem_close_errno(vgem, handle));
+	close(back);
+	close(dmabuf);
+	close(vgem);
 }
 
 /*

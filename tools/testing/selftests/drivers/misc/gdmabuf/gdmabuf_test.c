@@ -18,6 +18,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -51,6 +53,8 @@
 /* Pages of the buffer fixture's buffer: scatter-gather makes 16 + 2 + 1. */
 #define BUF_PAGES	19
 #define PATTERN_SEED	0x5eed0000U
+/* Bytes a debugger reads and writes through /proc/self/mem. */
+#define MEM_SPAN	64
 
 /* The huge fixture: a buffer that x86-64 maps with 2 MiB PMDs. */
 #define HUGE_BUF_SIZE	(64UL << 20)
@@ -58,6 +62,13 @@
 #define HUGE_PAGE_4K	4096UL
 /* Faults besides the buffer's that the measuring loop may take. */
 #define HUGE_FAULT_SLACK	8
+/* The huge_ops fixture's largest buffer, and the block a PUD would map. */
+#define HUGE_2G_SIZE	(2UL << 30)
+#define HUGE_PUD_SIZE	(1024UL << 20)
+/* Faults besides the buffer's when reading the 2 GiB buffer. */
+#define HUGE_OPS_FAULT_SLACK	64
+/* Seconds for a huge_ops test: 2 GiB are written and read many times. */
+#define HUGE_OPS_TIMEOUT	120
 
 /* ALLOC arguments for a read-write, cached, contiguous buffer. */
 static struct gdmabuf_alloc alloc_args(__u64 size)
@@ -973,38 +984,63 @@ TEST_F(buffer, dma_addr_visible_with_rawio)
 	free(segs);
 }
 
-/* Without CAP_SYS_RAWIO every device address reads as zero. */
+/* Whether INFO and every segment of @fd show device addresses: 1, 0, or -1. */
+static int dma_addr_shown(int fd)
+{
+	struct gdmabuf_segment_desc *segs;
+	struct gdmabuf_info info;
+	int shown, i;
+	__u32 nr;
+
+	if (get_info(fd, &info))
+		return -1;
+	segs = get_segments(fd, &nr);
+	if (!segs)
+		return -1;
+	shown = !!(info.attrs & GDMABUF_ATTR_DMA_ADDR_VISIBLE);
+	for (i = 0; i < (int)nr; i++)
+		if (!!segs[i].dma_addr != shown)
+			shown = -1;
+	if (info.dma_addr && !shown)
+		shown = -1;
+	free(segs);
+	return shown;
+}
+
+/*
+ * The allocator's CAP_SYS_RAWIO decides, once, as file_ns_capable() would:
+ * a buffer allocated without it never shows device addresses, one
+ * allocated with it shows them to every holder of its fd.
+ */
 TEST_F(buffer, dma_addr_hidden_without_rawio)
 {
 	int status;
 	pid_t pid;
 
+	if (!has_rawio())
+		SKIP(return, "needs CAP_SYS_RAWIO to compare");
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct gdmabuf_segment_desc *segs;
-		struct gdmabuf_info info;
-		__u32 i, nr;
+		int fd;
 
 		if (drop_rawio() || has_rawio())
 			_exit(2);
-		if (get_info(self->fd, &info))
+		fd = alloc_buffer(self->ctl, self->size, variant->mem_type,
+				  variant->layout, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
 			_exit(3);
-		if (info.dma_addr || info.attrs & GDMABUF_ATTR_DMA_ADDR_VISIBLE)
+		if (dma_addr_shown(fd) != 0)
 			_exit(4);
-		segs = get_segments(self->fd, &nr);
-		if (!segs)
-			_exit(3);
-		for (i = 0; i < nr; i++)
-			if (segs[i].dma_addr)
-				_exit(5);
+		if (dma_addr_shown(self->fd) != 1)
+			_exit(5);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	/*
-	 * 2: could not drop CAP_SYS_RAWIO; 3: INFO or SEGMENTS failed;
-	 * 4: INFO shows an address; 5: a segment does
+	 * 2: could not drop CAP_SYS_RAWIO; 3: ALLOC failed; 4: its own
+	 * buffer shows an address; 5: the inherited buffer hides them
 	 */
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
@@ -1601,6 +1637,105 @@ TEST_F(buffer, partial_munmap_keeps_rest)
 	munmap(map + after, self->size - after);
 }
 
+/*
+ * pread() or pwrite() of @len bytes at @addr through /proc/self/mem, as a
+ * debugger reads and writes a process's memory: the bytes done, or -1.
+ */
+static ssize_t proc_mem_rw(void *addr, void *buf, size_t len, bool write)
+{
+	int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ssize_t n;
+
+	if (mem < 0)
+		return -1;
+	if (write)
+		n = pwrite(mem, buf, len, (uintptr_t)addr);
+	else
+		n = pread(mem, buf, len, (uintptr_t)addr);
+	close(mem);
+	return n;
+}
+
+/*
+ * /proc/self/mem reads the buffer's data through a mapping and writes it,
+ * across a page boundary: the mapping sees the write, and only it.
+ */
+TEST_F(buffer, proc_mem_reads_writes_mapping)
+{
+	const size_t at = self->page - MEM_SPAN / 2, after = at + MEM_SPAN;
+	__u32 bytes[MEM_SPAN / sizeof(__u32)];
+	__u8 *map;
+
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	fill_pattern(map, 0, self->size, PATTERN_SEED);
+
+	ASSERT_EQ(MEM_SPAN, proc_mem_rw(map + at, bytes, MEM_SPAN, false)) {
+		TH_LOG("pread of /proc/self/mem: %s", strerror(errno));
+	}
+	EXPECT_EQ(-1, pattern_mismatch(bytes, at, MEM_SPAN, PATTERN_SEED));
+	fill_pattern(bytes, at, MEM_SPAN, ~PATTERN_SEED);
+	ASSERT_EQ(MEM_SPAN, proc_mem_rw(map + at, bytes, MEM_SPAN, true)) {
+		TH_LOG("pwrite of /proc/self/mem: %s", strerror(errno));
+	}
+	EXPECT_EQ(-1, pattern_mismatch(map + at, at, MEM_SPAN, ~PATTERN_SEED));
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, at, PATTERN_SEED));
+	EXPECT_EQ(-1, pattern_mismatch(map + after, after, self->size - after,
+				       PATTERN_SEED));
+	munmap(map, self->size);
+}
+
+/*
+ * /proc/self/mem reads the read-only mapping of a buffer fd opened
+ * O_RDONLY, but cannot write it: the buffer stays as it was.
+ */
+TEST_F(buffer, proc_mem_write_rdonly_refused)
+{
+	const size_t at = self->page - MEM_SPAN / 2;
+	__u32 bytes[MEM_SPAN / sizeof(__u32)];
+	__u8 *map;
+	int fd;
+
+	fd = alloc_buffer(self->ctl, self->size, variant->mem_type,
+			  variant->layout, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, self->size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	/* Fault it all in, as a debugged process would have. */
+	EXPECT_EQ(-1, first_nonzero(map, self->size));
+
+	ASSERT_EQ(MEM_SPAN, proc_mem_rw(map + at, bytes, MEM_SPAN, false)) {
+		TH_LOG("pread of /proc/self/mem: %s", strerror(errno));
+	}
+	EXPECT_EQ(-1, first_nonzero(bytes, MEM_SPAN));
+	fill_pattern(bytes, at, MEM_SPAN, PATTERN_SEED);
+	EXPECT_EQ(-1, proc_mem_rw(map + at, bytes, MEM_SPAN, true));
+	EXPECT_EQ(-1, first_nonzero(map, self->size));
+	munmap(map, self->size);
+	close(fd);
+}
+
+/* msync(), synchronous or not, succeeds on a mapping and keeps its data. */
+TEST_F(buffer, msync_succeeds)
+{
+	const int flags[] = { MS_SYNC, MS_ASYNC };
+	unsigned int i;
+	void *map;
+
+	map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	fill_pattern(map, 0, self->size, PATTERN_SEED);
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		EXPECT_EQ(0, msync(map, self->size, flags[i])) {
+			TH_LOG("flags %#x: %s", flags[i], strerror(errno));
+		}
+	}
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, self->size, PATTERN_SEED));
+	munmap(map, self->size);
+}
+
 /* debugfs lists the buffer: a line starts with its id. */
 TEST_F(buffer, debugfs_lists_buffer)
 {
@@ -1649,14 +1784,24 @@ FIXTURE_VARIANT_ADD(huge, cached_scatter_gather) {
 	.layout = GDMABUF_LAYOUT_SCATTER_GATHER,
 };
 
+/* Why huge mappings cannot be tested here, or NULL. */
+static const char *huge_unsupported(void)
+{
+	if (page_size() != HUGE_PAGE_4K)
+		return "the fault count assumes 4 KiB pages, 2 MiB PMDs";
+	if (access("/sys/kernel/mm/transparent_hugepage", F_OK))
+		return "no THP: the kernel maps PFNs with 4 KiB pages only";
+	return NULL;
+}
+
 FIXTURE_SETUP(huge)
 {
+	const char *unsupported = huge_unsupported();
+
 	self->ctl = -1;
 	self->fd = -1;
-	if (page_size() != HUGE_PAGE_4K)
-		SKIP(return, "the fault count assumes 4 KiB pages, 2 MiB PMDs");
-	if (access("/sys/kernel/mm/transparent_hugepage", F_OK))
-		SKIP(return, "no THP: the kernel maps PFNs with 4 KiB pages only");
+	if (unsupported)
+		SKIP(return, "%s", unsupported);
 
 	self->ctl = open(GDMABUF_DEV, O_RDWR | O_CLOEXEC);
 	if (self->ctl < 0 && errno == ENOENT)
@@ -1688,12 +1833,13 @@ FIXTURE_TEARDOWN(huge)
 /*
  * The most faults touching every page of @map may take: one per 2 MiB
  * for segments of whole 2 MiB blocks, one per page for smaller ones
- * (scatter-gather on fragmented memory), plus slack.
+ * (scatter-gather on fragmented memory), plus @slack.
  */
 static unsigned long huge_fault_bound(const struct gdmabuf_segment_desc *segs,
-				      __u32 nr, __u32 layout, const void *map)
+				      __u32 nr, __u32 layout, const void *map,
+				      unsigned long slack)
 {
-	unsigned long bound = HUGE_FAULT_SLACK;
+	unsigned long bound = slack;
 	__u32 i;
 
 	for (i = 0; i < nr; i++) {
@@ -1753,7 +1899,8 @@ TEST_F(huge, touch_faults_once_per_pmd)
 	ASSERT_NE(MAP_FAILED, map);
 	segs = get_segments(self->fd, &nr);
 	ASSERT_NE(NULL, segs);
-	bound = huge_fault_bound(segs, nr, variant->layout, map);
+	bound = huge_fault_bound(segs, nr, variant->layout, map,
+				 HUGE_FAULT_SLACK);
 	free(segs);
 
 	read_faults = touch_faults(map, HUGE_BUF_SIZE, false);
@@ -1795,6 +1942,455 @@ TEST_F(huge, partial_munmap_keeps_rest)
 				       ~PATTERN_SEED));
 	munmap(map, hole);
 	munmap(map + after, HUGE_BUF_SIZE - after);
+}
+
+/* @len bytes of the buffer, and of a mapping of all of it, from @off. */
+struct span {
+	size_t off;
+	size_t len;
+};
+
+static uintptr_t align_up(uintptr_t addr, size_t align)
+{
+	return (addr + align - 1) & ~(uintptr_t)(align - 1);
+}
+
+/*
+ * Fill (@fill) or check the pattern of @seed on the @size bytes of @map, a
+ * mapping of the whole buffer, outside @holes, which are in order; the
+ * offset of the first word off the pattern, or -1.
+ */
+static ssize_t pattern_outside(__u8 *map, size_t size, const struct span *holes,
+			       unsigned int nr, __u32 seed, bool fill)
+{
+	size_t start = 0, end;
+	unsigned int i;
+	ssize_t bad;
+
+	for (i = 0; i <= nr; i++) {
+		end = i < nr ? holes[i].off : size;
+		if (fill) {
+			fill_pattern(map + start, start, end - start, seed);
+		} else {
+			bad = pattern_mismatch(map + start, start, end - start, seed);
+			if (bad >= 0)
+				return start + bad;
+		}
+		if (i < nr)
+			start = holes[i].off + holes[i].len;
+	}
+	return -1;
+}
+
+/*
+ * @map, a mapping of the whole buffer, shows the pattern outside @holes,
+ * and the second pattern written there reads back: the rest is whole and
+ * writable.
+ */
+static void check_rest(struct __test_metadata *_metadata, __u8 *map,
+		       size_t size, const struct span *holes, unsigned int nr)
+{
+	EXPECT_EQ(-1, pattern_outside(map, size, holes, nr, PATTERN_SEED, false));
+	pattern_outside(map, size, holes, nr, ~PATTERN_SEED, true);
+	EXPECT_EQ(-1, pattern_outside(map, size, holes, nr, ~PATTERN_SEED, false));
+}
+
+/* mincore() of up to 2 MiB at @addr: 0, or the errno (ENOMEM: unmapped). */
+static int mincore_errno(void *addr, size_t len)
+{
+	unsigned char vec[HUGE_PMD_SIZE / HUGE_PAGE_4K];
+
+	if (len > HUGE_PMD_SIZE)
+		return E2BIG;
+	return mincore(addr, len, vec) ? errno : 0;
+}
+
+/* Whether a write to @addr kills a forked child with SIGSEGV. */
+static bool write_segv(__u8 *addr)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		/* no core dump of the mapping */
+		prctl(PR_SET_DUMPABLE, 0);
+		*addr = 0;
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	       WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+
+/* Whether /proc/self/smaps lists @flag in VmFlags for the VMA at @addr. */
+static bool vma_has_flag(const void *addr, const char *flag)
+{
+	bool inside = false, found = false;
+	unsigned long start, end;
+	char line[512], *tok;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			inside = start <= (uintptr_t)addr && (uintptr_t)addr < end;
+		} else if (inside && !strncmp(line, "VmFlags:", 8)) {
+			line[strcspn(line, "\n")] = '\0';
+			for (tok = strtok(line + 8, " "); tok; tok = strtok(NULL, " "))
+				found |= !strcmp(tok, flag);
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * In a forked child, each of @spans of @map is unmapped (@gone) or shows
+ * the pattern, and the rest shows it; the child then writes the second
+ * pattern on the page after each span. Exit codes say which step failed.
+ */
+static int fork_child(__u8 *map, size_t size, const struct span *spans,
+		      unsigned int nr, bool gone)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (mincore_errno(map + spans[i].off, spans[i].len) !=
+		    (gone ? ENOMEM : 0))
+			return 2;
+	if (pattern_outside(map, size, spans, gone ? nr : 0, PATTERN_SEED,
+			    false) != -1)
+		return 3;
+	for (i = 0; i < nr; i++) {
+		const size_t after = spans[i].off + spans[i].len;
+
+		fill_pattern(map + after, after, HUGE_PAGE_4K, ~PATTERN_SEED);
+	}
+	return 0;
+}
+
+/*
+ * fork(): the child finds @spans of @map gone (@gone) or there, and the
+ * rest with the pattern; the parent, which keeps every span, sees what
+ * the child wrote, and the whole mapping stays writable.
+ */
+static void check_fork(struct __test_metadata *_metadata, __u8 *map,
+		       size_t size, const struct span *spans, unsigned int nr,
+		       bool gone)
+{
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(fork_child(map, size, spans, nr, gone));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) {
+		TH_LOG("child killed by signal %d", WTERMSIG(status));
+	}
+	/* 2: a span is mapped, or not, as it should not be; 3: pattern off */
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	for (i = 0; i < nr; i++) {
+		const size_t after = spans[i].off + spans[i].len;
+
+		EXPECT_EQ(-1, pattern_mismatch(map + after, after, HUGE_PAGE_4K,
+					       ~PATTERN_SEED));
+		fill_pattern(map + after, after, HUGE_PAGE_4K, PATTERN_SEED);
+	}
+	check_rest(_metadata, map, size, NULL, 0);
+}
+
+/*
+ * A cached buffer mapped whole with 2 MiB PMDs: filled with the pattern,
+ * so every block is mapped, before each test changes part of the mapping.
+ */
+FIXTURE(huge_ops) {
+	int ctl;
+	int fd;
+	size_t size;
+	__u8 *map;
+	/*
+	 * A 2 MiB aligned offset, inside the first 1 GiB aligned block
+	 * where there is one, and the sub-ranges the tests work on: 4 KiB
+	 * there and 2 MiB from an unaligned offset, across a PMD boundary.
+	 */
+	size_t aligned;
+	size_t unaligned;
+	struct span spans[2];
+};
+
+FIXTURE_VARIANT(huge_ops) {
+	size_t size;
+	__u32 layout;
+	const char *name;
+	/* why to skip when there is no memory for the buffer */
+	const char *enomem;
+};
+
+FIXTURE_VARIANT_ADD(huge_ops, cached_contiguous_2g) {
+	.size = HUGE_2G_SIZE,
+	.layout = GDMABUF_LAYOUT_CONTIGUOUS,
+	.name = "2 GiB",
+	.enomem = "no 2 GiB of CMA in this guest",
+};
+
+FIXTURE_VARIANT_ADD(huge_ops, cached_contiguous_64m) {
+	.size = HUGE_BUF_SIZE,
+	.layout = GDMABUF_LAYOUT_CONTIGUOUS,
+	.name = "64 MiB",
+	.enomem = "no 64 MiB of contiguous memory (no CMA?)",
+};
+
+FIXTURE_VARIANT_ADD(huge_ops, cached_scatter_gather_64m) {
+	.size = HUGE_BUF_SIZE,
+	.layout = GDMABUF_LAYOUT_SCATTER_GATHER,
+	.name = "64 MiB",
+	.enomem = "not enough free memory for 64 MiB",
+};
+
+FIXTURE_SETUP(huge_ops)
+{
+	const char *unsupported = huge_unsupported();
+	uintptr_t start, block;
+
+	self->ctl = -1;
+	self->fd = -1;
+	self->map = MAP_FAILED;
+	if (unsupported)
+		SKIP(return, "%s", unsupported);
+	self->ctl = open(GDMABUF_DEV, O_RDWR | O_CLOEXEC);
+	if (self->ctl < 0 && errno == ENOENT)
+		SKIP(return, GDMABUF_DEV " not present (module not loaded?)");
+	ASSERT_LE(0, self->ctl);
+
+	self->size = variant->size;
+	self->fd = alloc_buffer(self->ctl, self->size, GDMABUF_MEM_CACHED,
+				variant->layout, O_RDWR | O_CLOEXEC);
+	if (self->fd < 0 && errno == ENOMEM)
+		SKIP(return, "%s", variant->enomem);
+	if (self->fd < 0 && errno == E2BIG)
+		SKIP(return, "%s is above max_buffer_size", variant->name);
+	ASSERT_LE(0, self->fd) {
+		TH_LOG("ALLOC of %s: %s", variant->name, strerror(errno));
+	}
+	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	fill_pattern(self->map, 0, self->size, PATTERN_SEED);
+
+	start = (uintptr_t)self->map;
+	block = align_up(start, HUGE_PUD_SIZE);
+	if (block + HUGE_PUD_SIZE > start + self->size)
+		block = align_up(start, HUGE_PMD_SIZE);
+	self->aligned = block - start + HUGE_PMD_SIZE;
+	self->unaligned = self->aligned + 4 * HUGE_PMD_SIZE + 5 * HUGE_PAGE_4K;
+	self->spans[0] = (struct span){ self->aligned, HUGE_PAGE_4K };
+	self->spans[1] = (struct span){ self->unaligned, HUGE_PMD_SIZE };
+}
+
+FIXTURE_TEARDOWN(huge_ops)
+{
+	/* whatever the test left of the mapping */
+	if (self->map != MAP_FAILED)
+		munmap(self->map, self->size);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->ctl >= 0)
+		close(self->ctl);
+}
+
+/*
+ * Reading every page of a new mapping takes about one fault per 2 MiB,
+ * 1024 for 2 GiB: the buffer is mapped with PMDs, not 4 KiB pages.
+ */
+TEST_F_TIMEOUT(huge_ops, read_faults_once_per_pmd, HUGE_OPS_TIMEOUT)
+{
+	struct gdmabuf_segment_desc *segs;
+	unsigned long bound;
+	long faults;
+	__u8 *map;
+	__u32 nr;
+
+	map = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	segs = get_segments(self->fd, &nr);
+	ASSERT_NE(NULL, segs);
+	bound = huge_fault_bound(segs, nr, variant->layout, map,
+				 HUGE_OPS_FAULT_SLACK);
+	free(segs);
+
+	faults = touch_faults(map, self->size, false);
+	ASSERT_LE(0, faults);
+	EXPECT_GE(bound, faults) {
+		TH_LOG("%ld read faults for %zu pages in %u segments, mapped at %p",
+		       faults, self->size / HUGE_PAGE_4K, nr, map);
+	}
+	munmap(map, self->size);
+}
+
+/*
+ * munmap() of 4 KiB at a 2 MiB aligned address, inside a 1 GiB aligned
+ * block for 2 GiB, and at an unaligned one: the pages are gone, the rest
+ * keeps its data and stays writable.
+ */
+TEST_F_TIMEOUT(huge_ops, munmap_4k_keeps_rest, HUGE_OPS_TIMEOUT)
+{
+	const struct span holes[] = {
+		{ self->aligned, HUGE_PAGE_4K },
+		{ self->unaligned, HUGE_PAGE_4K },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(holes); i++) {
+		__u8 *hole = self->map + holes[i].off;
+
+		ASSERT_EQ(0, munmap(hole, holes[i].len));
+		EXPECT_EQ(ENOMEM, mincore_errno(hole, holes[i].len));
+	}
+	check_rest(_metadata, self->map, self->size, holes, ARRAY_SIZE(holes));
+}
+
+/*
+ * mprotect(PROT_READ) of sub-ranges: they keep the data and refuse writes
+ * while the rest takes them; made writable again, they take writes too.
+ */
+TEST_F_TIMEOUT(huge_ops, mprotect_read_only_sub_range, HUGE_OPS_TIMEOUT)
+{
+	const unsigned int nr = ARRAY_SIZE(self->spans);
+	const struct span *spans = self->spans;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, mprotect(self->map + spans[i].off, spans[i].len,
+				      PROT_READ));
+	check_rest(_metadata, self->map, self->size, spans, nr);
+	for (i = 0; i < nr; i++) {
+		__u8 *at = self->map + spans[i].off;
+
+		EXPECT_EQ(-1, pattern_mismatch(at, spans[i].off, spans[i].len,
+					       PATTERN_SEED));
+		EXPECT_TRUE(write_segv(at + spans[i].len - 1));
+		ASSERT_EQ(0, mprotect(at, spans[i].len, PROT_READ | PROT_WRITE));
+		fill_pattern(at, spans[i].off, spans[i].len, ~PATTERN_SEED);
+		EXPECT_EQ(-1, pattern_mismatch(at, spans[i].off, spans[i].len,
+					       ~PATTERN_SEED));
+	}
+}
+
+/*
+ * madvise(MADV_DONTNEED) of sub-ranges loses no data: they refault from
+ * the buffer. 6.12 refuses it with EINVAL on VM_PFNMAP mappings.
+ */
+TEST_F_TIMEOUT(huge_ops, madv_dontneed_keeps_data, HUGE_OPS_TIMEOUT)
+{
+	const int expected = vma_has_flag(self->map, "pf") ? EINVAL : 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(self->spans); i++) {
+		EXPECT_EQ(expected, madvise(self->map + self->spans[i].off,
+					    self->spans[i].len, MADV_DONTNEED) ?
+				    errno : 0);
+	}
+	check_rest(_metadata, self->map, self->size, NULL, 0);
+}
+
+/*
+ * After madvise(MADV_DONTFORK) of sub-ranges, a forked child has the
+ * rest of the mapping, with its data, but not them; the parent sees what
+ * the child writes.
+ */
+TEST_F_TIMEOUT(huge_ops, madv_dontfork_sub_range, HUGE_OPS_TIMEOUT)
+{
+	const unsigned int nr = ARRAY_SIZE(self->spans);
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, madvise(self->map + self->spans[i].off,
+				     self->spans[i].len, MADV_DONTFORK));
+	check_fork(_metadata, self->map, self->size, self->spans, nr, true);
+}
+
+/*
+ * madvise(MADV_DOFORK) undoes MADV_DONTFORK: a forked child has the whole
+ * mapping again. 6.12 refuses it with EINVAL on VM_IO mappings, which
+ * then stay out of the child.
+ */
+TEST_F_TIMEOUT(huge_ops, madv_dofork_undoes_dontfork, HUGE_OPS_TIMEOUT)
+{
+	const bool io = vma_has_flag(self->map, "io");
+	const unsigned int nr = ARRAY_SIZE(self->spans);
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		__u8 *at = self->map + self->spans[i].off;
+
+		ASSERT_EQ(0, madvise(at, self->spans[i].len, MADV_DONTFORK));
+		EXPECT_EQ(io ? EINVAL : 0,
+			  madvise(at, self->spans[i].len, MADV_DOFORK) ? errno : 0);
+	}
+	check_fork(_metadata, self->map, self->size, self->spans, nr, io);
+}
+
+/*
+ * A forked child shares the whole huge mapping: it reads both sides of
+ * the sub-ranges and them, and the parent sees what it writes.
+ */
+TEST_F_TIMEOUT(huge_ops, fork_shares_whole_mapping, HUGE_OPS_TIMEOUT)
+{
+	check_fork(_metadata, self->map, self->size, self->spans,
+		   ARRAY_SIZE(self->spans), false);
+}
+
+/*
+ * mremap() moves sub-ranges, same length, to new addresses at and off
+ * 2 MiB alignment: 4 KiB at an aligned address, a whole PMD, and pages at
+ * an unaligned one. The new addresses show the buffer's data and take
+ * writes, the old ones are unmapped, the rest is untouched.
+ */
+TEST_F_TIMEOUT(huge_ops, mremap_moves_sub_range, HUGE_OPS_TIMEOUT)
+{
+	const size_t room = 8 * HUGE_PMD_SIZE;
+	const struct span moves[] = {
+		{ self->aligned, HUGE_PAGE_4K },
+		{ self->aligned + 2 * HUGE_PMD_SIZE, HUGE_PMD_SIZE },
+		{ self->unaligned, 3 * HUGE_PAGE_4K },
+	};
+	/* where each goes, from a 2 MiB aligned address */
+	const size_t to[] = {
+		5 * HUGE_PAGE_4K, 2 * HUGE_PMD_SIZE, 4 * HUGE_PMD_SIZE,
+	};
+	__u8 *reserved, *base;
+	unsigned int i;
+
+	reserved = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	ASSERT_NE(MAP_FAILED, reserved);
+	base = (__u8 *)align_up((uintptr_t)reserved, HUGE_PMD_SIZE);
+
+	for (i = 0; i < ARRAY_SIZE(moves); i++) {
+		const size_t off = moves[i].off, len = moves[i].len;
+		__u8 *old = self->map + off, *new = base + to[i], *view;
+
+		ASSERT_EQ(new, mremap(old, len, len,
+				      MREMAP_MAYMOVE | MREMAP_FIXED, new)) {
+			TH_LOG("move %u: %s", i, strerror(errno));
+		}
+		EXPECT_EQ(ENOMEM, mincore_errno(old, len));
+		EXPECT_EQ(-1, pattern_mismatch(new, off, len, PATTERN_SEED));
+		fill_pattern(new, off, len, ~PATTERN_SEED);
+		/* what was written there is in the buffer */
+		view = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off);
+		ASSERT_NE(MAP_FAILED, view);
+		EXPECT_EQ(-1, pattern_mismatch(view, off, len, ~PATTERN_SEED));
+		munmap(view, len);
+	}
+	check_rest(_metadata, self->map, self->size, moves, ARRAY_SIZE(moves));
+	munmap(reserved, room);
 }
 
 #define CGROUP_ROOT	"/sys/fs/cgroup"
