@@ -10,7 +10,9 @@ msg "kernel: Linux $(kernel_version "$PRISTINE") from Debian's linux-source-6.12
 rm -rf "$PATCHED"
 cp -a "$PRISTINE" "$PATCHED"
 
-msg "quilt push -a --fuzz=0 ($(series_patches | wc -l) patches)"
+msg "quilt push -a --fuzz=0 ($(series_patches | wc -l) patches) onto $(base_version)"
+[ "$(base_version)" = "$(series_base)" ] ||
+	msg "note: the cover letter records another base: $(series_base)"
 log=$LOGS/quilt.log
 if ! (cd "$PATCHED" && QUILT_PATCHES="$ROOT/patches" QUILT_SERIES="$ROOT/series" \
       quilt push -a --fuzz=0 --quiltrc=/dev/null) >"$log" 2>&1; then

@@ -21,6 +21,18 @@ configure() {
 	"$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "${fragments[@]}" >/dev/null
 	kmake olddefconfig >/dev/null
 }
+# The fragments' options; the series' own count once their patch is in.
+wanted_options() {
+	local line sym
+	grep -h '^CONFIG_' "${fragments[@]}" | while IFS= read -r line; do
+		sym=${line%%=*}
+		sym=${sym#CONFIG_}
+		case $sym in
+		GDMABUF*) grep -qsx "config $sym" "$SRC/drivers/misc/gdmabuf/Kconfig" || continue ;;
+		esac
+		echo "$line"
+	done
+}
 pushq() {
 	(cd "$SRC" && QUILT_PATCHES="$ROOT/patches" QUILT_SERIES="$ROOT/series" \
 		quilt push --fuzz=0 --quiltrc=/dev/null "$@")
@@ -38,8 +50,11 @@ while [ $n -lt "$total" ]; do
 	name=$(cd "$SRC" && QUILT_PATCHES="$ROOT/patches" QUILT_SERIES="$ROOT/series" quilt top --quiltrc=/dev/null)
 	log=$LOGS/bisect-$n.log
 	configure
-	grep -q '^CONFIG_GDMABUF=m' "$OBJ/.config" ||
-		die "bisect $n/$total ($name): CONFIG_GDMABUF=m did not stick"
+	wanted_options >"$OBJ/wanted.config"
+	check_config "$OBJ/.config" "$OBJ/wanted.config" ||
+		die "bisect $n/$total ($name): the config lacks options the fragments ask for"
+	# a module left from an earlier patch or run must not pass for this one's
+	rm -f "$OBJ"/drivers/misc/gdmabuf/*.ko
 	if ! kmake C=1 all >"$log" 2>&1; then
 		grep -E 'error|warning' "$log" | head -n 40 >&2
 		die "bisect $n/$total ($name): build failed; log: $log"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Everything, in order; stops at the first failing step and names it.
+# First the log judges themselves must fail on every defect they look for.
 # The series is checked once (on x86_64 for the per-patch build), KUnit runs
 # under kunit.py on UML, and every architecture in $ARCHES gets its debug
 # guest (KUnit module, kselftests) and the demo. Ends with one line per
@@ -17,6 +18,7 @@ step() {
 }
 S=$ROOT/scripts
 
+step judges python3 "$S/judges_test.py"
 step deps "$S/deps.sh"
 step apply "$S/apply.sh"
 step mirror-check "$S/mirror.sh" check
@@ -42,3 +44,6 @@ for a in $ARCHES; do
 	count "kselftest ($a guest)" "$LOGS/guest-$a-selftest.log.counts"
 done
 echo "total: $tp passed, $tf failed, $ts skipped"
+echo "tested on: $(base_version), $(qemu-system-x86_64 --version | head -n1)"
+[ "$(base_version)" = "$(series_base)" ] ||
+	echo "note: the series was last regenerated on $(series_base)"

@@ -6,9 +6,10 @@
 PKGS=(linux-source-6.12 quilt busybox-static sparse ccache
       qemu-system-x86 qemu-system-arm qemu-system-data
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-      gcc make bc bison flex libelf-dev libssl-dev dwarves cpio xz-utils
+      gcc libc6-dev gcc-12-multilib make bc bison flex libelf-dev libssl-dev dwarves cpio xz-utils
       kmod rsync python3 perl git file patch codespell)
 
+# gcc-12-multilib, not gcc-multilib: that one conflicts with the cross compiler
 missing=()
 for p in "${PKGS[@]}"; do
 	[[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *"ok installed"* ]] ||
@@ -36,8 +37,13 @@ if [ ! -x "$bb" ]; then
 	rm -rf "$debs" "${bb%/bin/busybox}"
 	mkdir -p "$debs"
 	chmod 0777 "$debs"	# apt downloads as _apt
-	run_logged apt-download-busybox-arm64 \
-		sh -c "cd '$debs' && apt-get download busybox-static:arm64"
+	# stale package lists name a version the archive no longer has
+	if ! (cd "$debs" && apt-get download busybox-static:arm64) >"$LOGS/apt-download.log" 2>&1; then
+		[ "$(id -u)" = 0 ] || die "apt-get download busybox-static:arm64 failed; run 'make deps' as root"
+		run_logged apt-update apt-get update
+		run_logged apt-download-busybox-arm64 \
+			sh -c "cd '$debs' && apt-get download busybox-static:arm64"
+	fi
 	dpkg-deb -x "$debs"/busybox-static_*_arm64.deb "${bb%/bin/busybox}"
 	[ -x "$bb" ] || die "busybox-static:arm64 holds no bin/busybox"
 fi

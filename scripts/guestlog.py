@@ -1,60 +1,167 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""guestlog.py MODE LOG: judge a test guest's serial log.
+"""guestlog.py MODE LOG [ARCH PROGRAMS]: judge a test guest's serial log.
 
 Fails when the guest did not finish, when the kernel complained (warning,
-BUG, KASAN, lockdep, DMA-API debug, kmemleak, oops, panic), in selftest
-mode when any kselftest failed or none ran, and in demo and bench mode when
-the program did not exit with 0 (the benchmark's numbers are never judged).
-Skips are counted as skips.
+BUG, KASAN, lockdep, RCU stall, hung task, DMA-API debug, kmemleak, oops,
+panic, or a debug facility turning itself off), when an end-of-run
+invariant does not hold (gdmabuf's debugfs lists no buffer; DMA-API debug
+has no mapping left and no error; free pages are back to where they were),
+in selftest mode when any kselftest failed, a program listed in PROGRAMS did
+not run to its end, or a test skipped that allowed_skips.py does not allow
+on ARCH, and in demo and bench mode when the program did not exit with 0
+(the benchmark's numbers are never judged).
 Writes the counts next to the log as LOG.counts ("passed failed skipped").
 """
 import re
 import sys
 
+import allowed_skips
+
 # Kernel complaints; each is a failure wherever it appears in the log.
 COMPLAINTS = [
-    r'WARNING:', r'\bBUG:', r'BUG: KASAN', r'------------\[ cut here \]',
-    r'Call Trace:', r'\bOops\b', r'general protection fault',
+    r'WARNING:', r'\bBUG:', r'kernel BUG at', r'Unable to handle kernel',
+    r'------------\[ cut here \]',
+    r'Call [Tt]race:', r'\bOops\b', r'general protection fault',
     r'Kernel panic', r'DEBUG_LOCKS_WARN_ON', r'possible recursive locking',
     r'circular locking dependency', r'suspicious RCU usage',
-    r'DMA-API: .*(device driver|failed to|leak)',
-    r'unreferenced object 0x', r'kmemleak: \d+ new suspected memory leaks',
-    r'INFO: task .* blocked', r'scheduling while atomic',
+    r'trying to register non-static key',
+    r'turning off the locking correctness validator',
+    r'rcu: INFO: .*detected stall', r'detected stalls on CPUs',
+    r'DMA-API: .*(device driver|failed to|leak|disabling)',
+    r'kmemleak: .*(Memory pool empty|disabled)',
+    r'INFO: task .* blocked for more than', r'scheduling while atomic',
     r'sleeping function called from invalid context', r'UBSAN:',
+    r'printk messages dropped',
 ]
 COMPLAINT_RE = re.compile('|'.join(COMPLAINTS))
 MARK = 'GDMABUF-BENCH: '
-# Leaks that are not gdmabuf's, each with why. kunit_vm_mmap() in 6.12
-# never frees the mm it attaches to the test thread.
-KNOWN_LEAKS = {
-    'kunit_vm_mmap_init': "6.12's kunit_vm_mmap() leaks the test thread's mm",
-}
+KERNEL_LINE = re.compile(r'^\[\s*\d+\.\d+\]')
+# Leaks that are not gdmabuf's, each with why: every needle must be in the
+# report's backtrace. kunit_vm_mmap() in 6.12 never frees the mm it
+# attaches to the test thread (mm_alloc() and what mm_init() allocates).
+KNOWN_LEAKS = [
+    (('mm_alloc', 'kunit_vm_mmap_init'),
+     "6.12's kunit_vm_mmap() leaks the test thread's mm"),
+]
+# Pages after the tests must be where they were before: free, on per-cpu
+# lists, or in one of the kernel's accounted uses (page cache, slab with
+# KASAN's quarantine, page tables, stacks, vmalloc). What went elsewhere,
+# beyond the tolerance, is memory nobody accounts for: a page leak. CMA's
+# free pages are checked on their own, with room for movable pages that
+# the page allocator put there before the tests and elsewhere after.
+HELD = ('MemFree', 'PerCpuLists', 'Cached', 'Buffers', 'AnonPages', 'Slab',
+        'KernelStack', 'PageTables', 'Percpu', 'VmallocUsed')
+HELD_TOLERANCE_KB = 8 * 1024
+CMA_TOLERANCE_KB = 32 * 1024
 
 
-def known_leak_lines(lines):
-    """Indexes of kmemleak report lines of known leaks, and their reasons."""
-    skip, reasons, block = set(), [], []
+def section(lines, name):
+    """The lines between "NAME begin" and "NAME end" marks, or None."""
+    try:
+        a = lines.index(MARK + name + ' begin')
+        b = lines.index(MARK + name + ' end', a)
+    except ValueError:
+        return None
+    return [ln for ln in lines[a + 1:b] if not KERNEL_LINE.match(ln)]
 
-    def close():
-        text = '\n'.join(lines[i] for i in block)
-        for needle, why in KNOWN_LEAKS.items():
-            if needle in text:
-                skip.update(block)
-                reasons.append(why)
-                break
 
-    for i, ln in enumerate(lines):
-        if 'unreferenced object 0x' in ln:
-            close()
-            block = [i]
-        elif block and ln.startswith('  '):
-            block.append(i)
-        elif block:
-            close()
-            block = []
-    close()
-    return skip, reasons
+def kmemleak_blocks(report):
+    """The leak reports in a kmemleak listing, each a list of lines."""
+    blocks = []
+    for ln in report:
+        if ln.startswith('unreferenced object 0x'):
+            blocks.append([ln])
+        elif blocks and ln.startswith(' '):
+            blocks[-1].append(ln)
+    return blocks
+
+
+def known_leak(block):
+    text = '\n'.join(block)
+    for needles, why in KNOWN_LEAKS:
+        if all(n in text for n in needles):
+            return why
+    return None
+
+
+def judge_kmemleak(lines, bench):
+    """Errors for leaks; the first report must hold what its scan counted."""
+    errors = []
+    if 'kmemleak scan done' not in bench:
+        return ['kmemleak did not scan (no kmemleak, or the guest stopped early)']
+    first = section(lines, 'kmemleak report 1')
+    second = section(lines, 'kmemleak report 2')
+    if first is None or second is None:
+        return ['no kmemleak report in the log']
+    a = lines.index(MARK + 'kmemleak report 1 begin')
+    counted = 0
+    for ln in lines[:a]:
+        m = re.search(r'kmemleak: (\d+) new suspected memory leaks', ln)
+        if m:
+            counted += int(m.group(1))
+    seen = kmemleak_blocks(first)
+    if counted != len(seen):
+        errors.append('kmemleak counted %d suspected leaks, its report holds %d'
+                      % (counted, len(seen)))
+    reasons = {}
+    for block in kmemleak_blocks(second):
+        why = known_leak(block)
+        if why:
+            reasons[why] = reasons.get(why, 0) + 1
+        else:
+            errors.append('leak:\n      ' + '\n      '.join(block[:20]))
+    for why, n in sorted(reasons.items()):
+        print("known leak, not gdmabuf's, ignored %d time(s): %s" % (n, why))
+    return errors
+
+
+def judge_invariants(lines, bench):
+    """Errors for what is left at the end of the run."""
+    errors = []
+    listing = section(lines, 'gdmabuf buffers')
+    if listing is None:
+        errors.append("no listing of gdmabuf's debugfs after the tests")
+    else:
+        rows = [ln for ln in listing if ln.strip() and not ln.startswith(('id ', 'total:'))]
+        total = [ln for ln in listing if ln.startswith('total:')]
+        if rows:
+            errors.append('buffers left after the tests:\n    ' + '\n    '.join(rows[:10]))
+        if len(total) != 1 or not total[0].startswith('total: 0 bytes'):
+            errors.append('debugfs total after the tests: %s' % (total or 'missing'))
+
+    pages = {}
+    for b in bench:
+        m = re.match(r'pages (before|after): (.*)', b)
+        if m:
+            pages[m.group(1)] = dict(re.findall(r'(\w+): (\d+)', m.group(2)))
+    if set(pages) != {'before', 'after'}:
+        errors.append('free pages were not recorded before and after the tests')
+    else:
+        held = {}
+        for when, fields in pages.items():
+            held[when] = sum(int(fields.get(k, 0)) for k in HELD)
+            if not all(k in fields for k in HELD + ('CmaFree',)):
+                errors.append('pages %s: not every counter recorded' % when)
+        for what, before, after, tol in (
+                ('free, listed or accounted', held['before'], held['after'], HELD_TOLERANCE_KB),
+                ('CMA free', int(pages['before'].get('CmaFree', 0)),
+                 int(pages['after'].get('CmaFree', 0)), CMA_TOLERANCE_KB)):
+            print('pages %s: %d kB before the tests, %d kB after (%+d kB; tolerance %d kB)'
+                  % (what, before, after, after - before, tol))
+            if before - after > tol:
+                errors.append('%d kB fewer pages %s after the tests than before (tolerance %d kB)'
+                              % (before - after, what, tol))
+
+    mappings = section(lines, 'dma-api mappings')
+    if mappings is None:
+        errors.append('no DMA-API debug listing after rmmod')
+    elif [ln for ln in mappings if ln.strip()]:
+        errors.append('DMA mappings left after rmmod:\n    ' + '\n    '.join(mappings[:10]))
+    state = [b for b in bench if b.startswith('dma-api errors')]
+    if state != ['dma-api errors 0 disabled N']:
+        errors.append('DMA-API debug after rmmod: %s' % (state or 'no state'))
+    return errors
 
 
 def main():
@@ -64,26 +171,26 @@ def main():
     errors = []
 
     bench = [ln[ln.index(MARK) + len(MARK):] for ln in lines if MARK in ln]
+    for b in bench:
+        if b.startswith('booted '):
+            print('guest: ' + b)
     if 'done' not in bench:
         errors.append('the guest did not reach the end of its script')
     errors += ['guest: ' + b for b in bench if b.startswith('FAIL')]
 
-    skip, reasons = known_leak_lines(lines)
-    complaints = [ln for i, ln in enumerate(lines)
-                  if i not in skip and COMPLAINT_RE.search(ln)]
-    leaks = [ln for ln in complaints if 'unreferenced object' in ln]
-    if not leaks:
-        # kmemleak's count line stands for the known leaks only
-        complaints = [ln for ln in complaints if 'suspected memory leaks' not in ln]
-    for why in sorted(set(reasons)):
-        print('known leak, not gdmabuf\'s, ignored %d time(s): %s' % (reasons.count(why), why))
+    complaints = [ln for ln in lines if COMPLAINT_RE.search(ln)]
     if complaints:
         errors.append('the kernel complained:\n    ' +
                       '\n    '.join(complaints[:20]))
+    if mode != 'bench':
+        errors += judge_kmemleak(lines, bench)
+        errors += judge_invariants(lines, bench)
 
     passed = failed = skipped = 0
     if mode == 'selftest':
-        passed, failed, skipped, errs = ktap(lines)
+        arch, listing = sys.argv[3], sys.argv[4]
+        programs = open(listing).read().split()
+        passed, failed, skipped, errs = ktap(lines, arch, programs)
         errors += errs
     elif mode in ('demo', 'bench'):
         show_output(lines, mode)
@@ -97,15 +204,29 @@ def main():
             print('FAILED: %s' % e, file=sys.stderr)
         print('full guest log: %s' % path, file=sys.stderr)
         sys.exit(1)
-    print('guest log clean: no warnings, splats, KASAN, DMA-API or kmemleak reports')
+    print('guest log clean: no warnings, splats, KASAN, DMA-API or kmemleak reports;'
+          ' nothing left behind')
 
 
-def ktap(lines):
-    """Count the kselftest harness's subtests ('# ok N name')."""
+def ktap(lines, arch, programs):
+    """Count the kselftest harness's subtests ('# ok N name'); judge skips,
+    and that each of PROGRAMS ran to its end with as many results as planned."""
     passed = failed = skipped = 0
-    errors = []
-    top = 0
+    errors, skips = [], []
+    prog, plan, results, totals = None, None, 0, False
+    ended = {}
     for ln in lines:
+        m = re.match(r'^# selftests: \S+ (\S+)$', ln)
+        if m:
+            prog, plan, results, totals = m.group(1), None, 0, False
+            continue
+        m = re.match(r'^# 1\.\.(\d+)$', ln)
+        if m and prog:
+            plan = int(m.group(1))
+            continue
+        if re.match(r'^# # Totals: ', ln):
+            totals = True
+            continue
         m = re.match(r'^(# )?(not ok|ok) \d+ (.*)$', ln)
         if not m:
             continue
@@ -113,28 +234,42 @@ def ktap(lines):
         name, _, directive = rest.partition(' # ')
         skip = directive.upper().startswith('SKIP')
         if not nested:
-            top += 1
             if status == 'not ok' and not skip:
                 errors.append('kselftest program failed: %s' % rest)
-            if skip:
-                print('SKIP  %s (%s)' % (name, directive))
+            if prog:
+                ended[prog] = (plan, results, totals, skip, directive)
+            prog = None
             continue
+        results += 1
         if skip:
             skipped += 1
-            print('SKIP  %s (%s)' % (name, directive[4:].strip()))
+            skips.append(('%s/%s' % (prog, name), directive[4:].strip()))
         elif status == 'ok':
             passed += 1
             print('PASS  %s' % name)
         else:
             failed += 1
             print('FAIL  %s' % name)
-    if top == 0:
-        errors.append('no kselftest program ran')
+    for p in programs:
+        if p not in ended:
+            errors.append('kselftest program %s did not run to its end' % p)
+            continue
+        plan, results, totals, skip, directive = ended[p]
+        if skip:
+            skips.append((p, directive[4:].strip()))
+        elif plan is None or not totals:
+            errors.append('%s printed no plan or no totals: it did not finish' % p)
+        elif results != plan:
+            errors.append('%s planned %d tests and reported %d' % (p, plan, results))
+    for p in sorted(set(ended) - set(programs)):
+        errors.append('kselftest program %s ran but is not in the list' % p)
+    errors += allowed_skips.judge(arch, 'kselftest', skips)
     if failed:
         errors.append('%d kselftest case(s) failed' % failed)
     if passed == 0:
         errors.append('no kselftest case passed')
-    print('kselftest: %d passed, %d failed, %d skipped' % (passed, failed, skipped))
+    print('kselftest: %d passed, %d failed, %d skipped; programs: %s'
+          % (passed, failed, skipped, ', '.join(sorted(ended)) or 'none'))
     return passed, failed, skipped, errors
 
 

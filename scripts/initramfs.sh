@@ -15,6 +15,20 @@ run_logged "kselftest-build-$ARCH-$FLAVOR" make -C "$PATCHED/tools/testing/selft
 	KHDR_INCLUDES="-isystem $OBJ/usr/include" USERCFLAGS=-Werror \
 	USERLDFLAGS=-static INSTALL_PATH="$KSFT" install
 [ -x "$KSFT/run_kselftest.sh" ] || die "kselftest install produced no runner"
+# x86_64 also runs the ioctl cases as i386 binaries, through compat_ioctl.
+# kselftest_harness.h casts pointers to intmax_t in its comparisons, which
+# -m32 warns about.
+rm -rf "$KSFT-32"
+if [ "$ARCH" = x86_64 ] && [ "$FLAVOR" = debug ]; then
+	msg "building kselftests for i386 (-m32)"
+	run_logged "kselftest-build-$ARCH-$FLAVOR-32" make -C "$PATCHED/tools/testing/selftests" \
+		O="$KSFT-obj-32" TARGETS=drivers/misc/gdmabuf \
+		KHDR_INCLUDES="-isystem $OBJ/usr/include" \
+		USERCFLAGS="-Werror -m32 -Wno-pointer-to-int-cast" \
+		USERLDFLAGS="-static -m32" INSTALL_PATH="$KSFT-32" install
+	[[ $(file "$KSFT-32/drivers/misc/gdmabuf/gdmabuf_test") == *"ELF 32-bit"* ]] ||
+		die "the -m32 kselftests are not 32-bit"
+fi
 
 rm -rf "$ROOTFS"
 mkdir -p "$ROOTFS"/{bin,dev,proc,sys,tmp,lib/modules}
@@ -31,6 +45,7 @@ for ko in "${modules[@]}"; do
 	[ -f "$ROOTFS/lib/modules/$ko.ko" ] || die "$ko.ko was not built"
 done
 cp -a "$KSFT" "$ROOTFS/kselftest"
+[ ! -d "$KSFT-32" ] || cp -a "$KSFT-32" "$ROOTFS/kselftest-32"
 (cd "$ROOTFS" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) \
 	>"$INITRAMFS"
 msg "initramfs: $INITRAMFS"

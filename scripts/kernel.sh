@@ -24,24 +24,19 @@ else
 	run_logged "config-$ARCH-$FLAVOR-olddefconfig" kmake olddefconfig
 fi
 
-# Every option a fragment asks for must have stuck.
-bad=0
-while IFS= read -r line; do
-	opt=${line%%=*}
-	if [ "${line#*=}" = n ]; then
-		grep -q "^$opt=" "$OBJ/.config" && { echo "  $line did not stick" >&2; bad=1; }
-	else
-		grep -qx "$line" "$OBJ/.config" || { echo "  $line did not stick" >&2; bad=1; }
-	fi
-done < <(grep -h '^CONFIG_' "${fragments[@]}")
-[ $bad = 0 ] || die "the $ARCH kernel config lacks options the fragments ask for"
+check_config "$OBJ/.config" "${fragments[@]}" ||
+	die "the $ARCH kernel config lacks options the fragments ask for"
 
 msg "building $ARCH $FLAVOR kernel (log: $LOGS/kernel-$ARCH-$FLAVOR.log)"
 run_logged "kernel-$ARCH-$FLAVOR" kmake all
+# modpost's complaints (section mismatches, missing exports) are warnings too
+if grep -E '(warning|error):|^WARNING: |^ERROR: ' "$LOGS/kernel-$ARCH-$FLAVOR.log" >&2; then
+	die "the $ARCH $FLAVOR kernel build warns; log: $LOGS/kernel-$ARCH-$FLAVOR.log"
+fi
 # The driver again, with W=1 (make bisect builds every patch so on x86_64).
 rm -f "$OBJ"/drivers/misc/gdmabuf/*.o
 log=$LOGS/kernel-$ARCH-$FLAVOR-w1.log
 run_logged "kernel-$ARCH-$FLAVOR-w1" kmake W=1 drivers/misc/gdmabuf/
-if grep -E '(warning|error):' "$log" >&2; then
+if grep -E '(warning|error):|^WARNING: |^ERROR: ' "$log" >&2; then
 	die "gdmabuf has W=1 warnings on $ARCH; log: $log"
 fi

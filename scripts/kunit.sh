@@ -10,7 +10,8 @@
 KUNIT_ARCH=${KUNIT_ARCH:-um}
 CROSS_COMPILE=
 [ "$KUNIT_ARCH" != arm64 ] || CROSS_COMPILE=aarch64-linux-gnu-
-args=(run --kunitconfig=drivers/misc/gdmabuf --jobs="$JOBS" --timeout=900
+LOG=$LOGS/kunit-$KUNIT_ARCH.log
+args=(run --kunitconfig=drivers/misc/gdmabuf --jobs="$JOBS" --timeout=900 --json="$LOG.json"
       --build_dir="$BUILD/kunit-$KUNIT_ARCH" --make_options "CC=$(cc_wrapper)")
 case $KUNIT_ARCH in
 um) ;;
@@ -18,14 +19,12 @@ arm64) args+=(--arch=arm64 --cross_compile=aarch64-linux-gnu-) ;;
 *) args+=(--arch="$KUNIT_ARCH") ;;
 esac
 
-LOG=$LOGS/kunit-$KUNIT_ARCH.log
-msg "kunit.py ${args[*]}"
+rm -f "$LOG.json"
+msg "kunit.py ${args[*]} on $(base_version)"
 rc=0
 (cd "$PATCHED" && python3 tools/testing/kunit/kunit.py "${args[@]}") >"$LOG" 2>&1 || rc=$?
 # the parsed results, without the build noise
 sed -n '/=====/,$p' "$LOG" | grep -v '^\[..:..:..\] \(Building\|Configuring\)' | tail -n 60
-read -r passed failed skipped < <(kunit_summary "$LOG")
-echo "$passed $failed $skipped" >"$LOG.counts"
-echo "kunit ($KUNIT_ARCH): $passed passed, $failed failed, $skipped skipped"
 [ $rc = 0 ] || die "kunit.py exited with $rc; full log: $LOG"
-[ "$passed" -gt 0 ] || die "kunit.py ran no passing test; full log: $LOG"
+python3 "$ROOT/scripts/kunit_results.py" "$KUNIT_ARCH" "$LOG.json" "$LOG" \
+	"$PATCHED/drivers/misc/gdmabuf" "$LOG.counts" || die "KUnit ($KUNIT_ARCH) failed; full log: $LOG"

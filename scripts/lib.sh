@@ -69,6 +69,17 @@ kernel_version() {
 	make -s -C "$1" kernelversion
 }
 
+# The kernel the bench tests on: whatever Debian ships today.
+base_version() {
+	echo "Linux $(kernel_version "$PRISTINE") (Debian linux-source-6.12" \
+		"$(dpkg-query -W -f='${Version}' linux-source-6.12))"
+}
+
+# The base recorded in the cover letter when the series was last regenerated.
+series_base() {
+	sed -n 's/^Base: \(.*\)\.$/\1/p' "$ROOT/patches/0000-cover-letter.patch"
+}
+
 cc_wrapper() {
 	if command -v ccache >/dev/null; then
 		echo "ccache ${CROSS_COMPILE}gcc"
@@ -77,14 +88,18 @@ cc_wrapper() {
 	fi
 }
 
-# kunit_summary LOG: "passed failed skipped" from kunit.py's summary line in
-# LOG; errors (crashed or unparsable tests) count as failures.
-kunit_summary() {
-	local summary passed failed skipped errors
-	summary=$(grep -o 'Ran [0-9]* tests: .*' "$1" | tail -n1 | sed 's/\x1b\[[0-9;]*m//g' || true)
-	passed=$(sed -n 's/.*passed: \([0-9]*\).*/\1/p' <<<"$summary")
-	failed=$(sed -n 's/.*failed: \([0-9]*\).*/\1/p' <<<"$summary")
-	skipped=$(sed -n 's/.*skipped: \([0-9]*\).*/\1/p' <<<"$summary")
-	errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$summary")
-	echo "${passed:-0} $(( ${failed:-0} + ${errors:-0} )) ${skipped:-0}"
+# check_config CONFIG FRAGMENT...: every option the fragments ask for is set
+# so in CONFIG (an "=n" one is unset); names those that are not.
+check_config() {
+	local config=$1 line opt bad=0
+	shift
+	while IFS= read -r line; do
+		opt=${line%%=*}
+		if [ "${line#*=}" = n ]; then
+			! grep -q "^$opt=" "$config" || { echo "  $line did not stick" >&2; bad=1; }
+		else
+			grep -qx "$line" "$config" || { echo "  $line did not stick" >&2; bad=1; }
+		fi
+	done < <(grep -h '^CONFIG_' "$@")
+	return $bad
 }

@@ -13,13 +13,13 @@ git -C "$TREE" format-patch -q --no-signature --zero-commit --cover-letter \
 	-o "$ROOT/patches" gdmabuf-base..HEAD
 
 cover=$ROOT/patches/0000-cover-letter.patch
-python3 - "$cover" "$ROOT/scripts/cover-letter.txt" <<'PY'
+python3 - "$cover" "$ROOT/scripts/cover-letter.txt" "$(base_version)" <<'PY'
 import sys
-cover, text = sys.argv[1], open(sys.argv[2]).read().strip('\n')
+cover, text, base = sys.argv[1], open(sys.argv[2]).read().strip('\n'), sys.argv[3]
 subject, _, body = text.partition('\n')
 s = open(cover).read()
 s = s.replace('*** SUBJECT HERE ***', subject.strip())
-s = s.replace('*** BLURB HERE ***', body.strip('\n'))
+s = s.replace('*** BLURB HERE ***', body.strip('\n') + '\n\nBase: ' + base + '.')
 open(cover, 'w').write(s)
 PY
 

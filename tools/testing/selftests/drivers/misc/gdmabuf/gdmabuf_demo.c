@@ -177,7 +177,7 @@ static int demo_faults(__u8 *map, size_t size)
 	printf("  first touch of %zu pages: %ld minor faults", size / page,
 	       faults);
 	if (faults > 0)
-		printf(" (%zu KiB per fault)", size / faults >> 10);
+		printf(" (%zu KiB per fault)", (size_t)(size / faults) >> 10);
 	printf("\n");
 	return 0;
 }
