@@ -287,6 +287,7 @@ struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
 	}
 	kref_init(&buf->ref);
 	INIT_LIST_HEAD(&buf->node);
+	mutex_init(&buf->export_lock);
 	mutex_init(&buf->lock);
 	INIT_LIST_HEAD(&buf->attachments);
 	buf->dev = dev;
@@ -313,6 +314,7 @@ struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
 free_segs:
 	kvfree(buf->segs);
 	mutex_destroy(&buf->lock);
+	mutex_destroy(&buf->export_lock);
 free_buf:
 	kfree(buf);
 uncharge:
@@ -330,6 +332,7 @@ static void gdmabuf_buffer_release(struct kref *ref)
 	gdmabuf_uncharge(buf->size);
 	kvfree(buf->segs);
 	mutex_destroy(&buf->lock);
+	mutex_destroy(&buf->export_lock);
 	kfree(buf);
 }
 

@@ -424,14 +424,21 @@ struct dma_buf *gdmabuf_buffer_export(struct gdmabuf_buffer *buf, u32 fd_flags)
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct dma_buf *dmabuf;
 
-	guard(mutex)(&buf->lock);
+	/*
+	 * Not buf->lock across dma_buf_export(): that takes the dma-buf
+	 * core's debugfs list lock, which bufinfo holds while it takes
+	 * reservation locks, under which map and vmap take buf->lock.
+	 */
+	guard(mutex)(&buf->export_lock);
 	/*
 	 * Its last reference may be gone with ->release still to come (it
 	 * waits for buf->lock): then the file is dying, and a new one is due.
 	 */
-	dmabuf = buf->exports[writable];
-	if (dmabuf && get_file_active(&dmabuf->file))
-		return dmabuf;
+	scoped_guard(mutex, &buf->lock) {
+		dmabuf = buf->exports[writable];
+		if (dmabuf && get_file_active(&dmabuf->file))
+			return dmabuf;
+	}
 
 	exp_info.exp_name = "gdmabuf";
 	exp_info.owner = THIS_MODULE;
@@ -446,7 +453,8 @@ struct dma_buf *gdmabuf_buffer_export(struct gdmabuf_buffer *buf, u32 fd_flags)
 		gdmabuf_buffer_put(buf);
 		return dmabuf;
 	}
-	buf->exports[writable] = dmabuf;
+	scoped_guard(mutex, &buf->lock)
+		buf->exports[writable] = dmabuf;
 	return dmabuf;
 }
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_export);

@@ -110,6 +110,9 @@ unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
  * @owner_comm: its name at allocation time
  * @nsegs: entries in @segs
  * @segs: the segments, in buffer order
+ * @export_lock: serialises exports, so that one access mode gets one
+ *	dma-buf; held across dma_buf_export(), so never taken under a
+ *	dma-buf's reservation lock (which @lock is, in map and vmap)
  * @lock: protects @attachments, @exports, @vmap_count and @vaddr
  * @attachments: the dma-buf attachments of every export of the buffer
  * @exports: the buffer's read-only and read-write dma-buf, if any; each
@@ -134,6 +137,7 @@ struct gdmabuf_buffer {
 	char owner_comm[TASK_COMM_LEN];
 	unsigned int nsegs;
 	struct gdmabuf_segment *segs;
+	struct mutex export_lock;	/* serialises exports */
 	struct mutex lock;	/* attachments, exports, vmap_count, vaddr */
 	struct list_head attachments;
 	struct dma_buf *exports[2];

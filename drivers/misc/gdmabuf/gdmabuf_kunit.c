@@ -28,6 +28,7 @@
 #include <linux/overflow.h>
 #include <linux/pgtable.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/gdmabuf.h>
@@ -55,6 +56,12 @@ struct gdmabuf_kunit_args_v2 {
 #define GDMABUF_KUNIT_CMD	_IOWR(GDMABUF_IOCTL_MAGIC, 1, struct gdmabuf_kunit_args)
 
 static struct gdmabuf_kunit_args gdmabuf_kunit_seen;
+
+/* kunit_vm_mmap() fails with 0 or with vm_mmap()'s negative errno. */
+static bool gdmabuf_kunit_mmap_failed(unsigned long uaddr)
+{
+	return !uaddr || IS_ERR_VALUE(uaddr);
+}
 
 static long gdmabuf_kunit_handler(struct file *file, void *kdata,
 				  struct gdmabuf_ioctl_ctx *ctx)
@@ -133,7 +140,8 @@ static void gdmabuf_ioctl_dispatch_sizes(struct kunit *test)
 
 	uaddr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, 0);
-	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "no user memory for the test");
+	KUNIT_ASSERT_FALSE_MSG(test, gdmabuf_kunit_mmap_failed(uaddr),
+			       "no user memory for the test: %ld", (long)uaddr);
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uaddr, &user_in,
 					   sizeof(user_in)), 0);
 
@@ -165,7 +173,8 @@ static void gdmabuf_ioctl_dispatch_bad_pointer(struct kunit *test)
 
 	uaddr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ,
 			      MAP_PRIVATE | MAP_ANONYMOUS, 0);
-	KUNIT_ASSERT_NE(test, uaddr, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, gdmabuf_kunit_mmap_failed(uaddr),
+			       "no user memory for the test: %ld", (long)uaddr);
 
 	KUNIT_EXPECT_EQ(test, gdmabuf_ioctl_dispatch(gdmabuf_kunit_descs,
 						     ARRAY_SIZE(gdmabuf_kunit_descs),
@@ -178,13 +187,23 @@ static void gdmabuf_ioctl_dispatch_bad_pointer(struct kunit *test)
 			-EFAULT);
 }
 
-/* Success: /dev/gdmabuf is registered, root-only, under its own name. */
+/*
+ * Success: the node devtmpfs makes for the control device is /dev/gdmabuf,
+ * root-only (a mode of 0 would be devtmpfs' default, 0600, too).
+ */
 static void gdmabuf_init_root_only_node(struct kunit *test)
 {
-	KUNIT_EXPECT_NE(test, gdmabuf_misc.minor, MISC_DYNAMIC_MINOR);
-	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, gdmabuf_misc.this_device);
-	KUNIT_EXPECT_STREQ(test, gdmabuf_misc.name, "gdmabuf");
-	KUNIT_EXPECT_EQ(test, gdmabuf_misc.mode, 0600);
+	struct device *dev = gdmabuf_misc.this_device;
+	umode_t mode = 0;
+	char *node;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	KUNIT_ASSERT_TRUE(test, dev->class && dev->class->devnode);
+	/* what devtmpfs asks: a node name and mode, or NULL for dev_name() */
+	node = dev->class->devnode(dev, &mode);
+	KUNIT_EXPECT_STREQ(test, node ?: dev_name(dev), "gdmabuf");
+	kfree(node);
+	KUNIT_EXPECT_TRUE_MSG(test, !mode || mode == 0600, "node mode %#o", mode);
 }
 
 static const unsigned int gdmabuf_ctl_unknown_cmds[] = {
@@ -506,14 +525,6 @@ static void gdmabuf_pgoff_to_pfn_every_page(struct kunit *test)
 {
 	const struct gdmabuf_segment *segs = gdmabuf_kunit_sg_segs;
 	unsigned int n, i;
-	pgoff_t end = 0;
-
-	/* The table itself must be what the helper expects. */
-	for (i = 0; i < ARRAY_SIZE(gdmabuf_kunit_sg_segs); i++) {
-		KUNIT_ASSERT_EQ(test, segs[i].pgoff, end);
-		KUNIT_ASSERT_GT(test, segs[i].npages, 0);
-		end += segs[i].npages;
-	}
 
 	for (n = 0; n <= ARRAY_SIZE(gdmabuf_kunit_sg_segs); n++) {
 		pgoff_t npages = n ? segs[n - 1].pgoff + segs[n - 1].npages : 0;
@@ -1040,6 +1051,18 @@ static struct dma_buf *gdmabuf_kunit_export(struct kunit *test,
 	return dmabuf;
 }
 
+/* An importer with the given DMA mask, on the KUnit bus. */
+static struct device *gdmabuf_kunit_importer(struct kunit *test, u64 mask)
+{
+	struct device *dev = kunit_device_register(test, "gdmabuf-importer");
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	/* Set directly: dma_set_mask() refuses masks this small. */
+	dev->coherent_dma_mask = mask;
+	dev->dma_mask = &dev->coherent_dma_mask;
+	return dev;
+}
+
 /* Map @buf read-write and shared into the test's mm, through a buffer file. */
 static unsigned long gdmabuf_kunit_map(struct kunit *test, struct gdmabuf_buffer *buf)
 {
@@ -1056,7 +1079,8 @@ static unsigned long gdmabuf_kunit_map(struct kunit *test, struct gdmabuf_buffer
 	uaddr = kunit_vm_mmap(test, file, 0, buf->size, PROT_READ | PROT_WRITE,
 			      MAP_SHARED, 0);
 	fput(file);
-	KUNIT_ASSERT_NE_MSG(test, uaddr, 0, "vm_mmap of the buffer failed");
+	KUNIT_ASSERT_FALSE_MSG(test, gdmabuf_kunit_mmap_failed(uaddr),
+			       "vm_mmap of the buffer failed: %ld", (long)uaddr);
 	return uaddr;
 }
 
@@ -1133,21 +1157,42 @@ static pgprot_t gdmabuf_kunit_user_prot(struct kunit *test, unsigned long uaddr)
 }
 
 /*
- * A device no firmware describes, like gdmabuf's own, snoops CPU caches
- * exactly where the architecture says devices do by default: always on
- * x86 and UML, never on arm64. The memory-type and cache-maintenance
- * tests below rely on it to test the non-coherent paths on arm64.
+ * Success: INFO reports a buffer device-coherent exactly where its device
+ * snoops CPU caches, whatever the memory type. For gdmabuf's own device,
+ * which no firmware describes, that is x86 and UML; on arm64 it is not,
+ * and the memory-type and cache-maintenance tests below take the
+ * non-coherent paths (the latter may not skip there).
  */
-static void gdmabuf_device_default_coherency(struct kunit *test)
+static void gdmabuf_buffer_ioctl_info_coherent(struct kunit *test)
 {
-	bool coherent = dev_is_dma_coherent(gdmabuf_default_device());
+	const struct gdmabuf_kind *k = test->param_value;
+	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, k);
+	struct gdmabuf_info __user *uinfo;
+	struct gdmabuf_info info = {};
+	unsigned long uaddr;
+	struct file *file;
+	long ret;
 
-	if (IS_ENABLED(CONFIG_X86) || IS_ENABLED(CONFIG_UML))
-		KUNIT_EXPECT_TRUE(test, coherent);
-	else if (IS_ENABLED(CONFIG_ARM64))
-		KUNIT_EXPECT_FALSE(test, coherent);
-	else
-		kunit_skip(test, "default DMA coherency of this architecture unknown here");
+	uaddr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, gdmabuf_kunit_mmap_failed(uaddr),
+			       "no user memory for the test: %ld", (long)uaddr);
+	uinfo = (struct gdmabuf_info __user *)uaddr;
+	KUNIT_ASSERT_EQ(test, copy_to_user(uinfo, &info, sizeof(info)), 0);
+
+	/* The file owns a reference from here on. */
+	kref_get(&buf->ref);
+	file = gdmabuf_buffer_file(buf, O_RDWR);
+	if (IS_ERR(file))
+		gdmabuf_buffer_put(buf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, file);
+	ret = file->f_op->unlocked_ioctl(file, GDMABUF_IOCTL_INFO, uaddr);
+	fput(file);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, copy_from_user(&info, uinfo, sizeof(info)), 0);
+
+	KUNIT_EXPECT_EQ(test, !!(info.attrs & GDMABUF_ATTR_DEVICE_COHERENT),
+			dev_is_dma_coherent(buf->dev));
 }
 
 /*
@@ -1214,10 +1259,21 @@ static void gdmabuf_buffer_sync_kinds(struct kunit *test)
 
 #if IS_ENABLED(CONFIG_KPROBES) && IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) && \
 	IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE)
+/* One arch_sync_dma_for_{cpu,device}() call: physical range, direction. */
+struct gdmabuf_kunit_call {
+	phys_addr_t paddr;
+	size_t size;
+	unsigned long dir;
+};
+
+/* Calls kept in order; more are counted, and fail the exact checks. */
+#define GDMABUF_KUNIT_MAINT_LOG	1024
+
 /*
  * Cache maintenance as the architecture does it for the DMA API: a kprobe
  * on arch_sync_dma_for_{cpu,device}() counts the calls the test thread
- * makes, the physical range they cover and their directions.
+ * makes, the physical range they cover and their directions, and logs
+ * each of them.
  */
 struct gdmabuf_kunit_maint {
 	struct kprobe kp;
@@ -1227,6 +1283,7 @@ struct gdmabuf_kunit_maint {
 	phys_addr_t lo;
 	phys_addr_t hi;
 	unsigned int dirs;
+	struct gdmabuf_kunit_call *log;
 };
 
 static int gdmabuf_kunit_maint_hit(struct kprobe *kp, struct pt_regs *regs)
@@ -1238,6 +1295,8 @@ static int gdmabuf_kunit_maint_hit(struct kprobe *kp, struct pt_regs *regs)
 
 	if (current != m->task)
 		return 0;
+	if (m->calls < GDMABUF_KUNIT_MAINT_LOG)
+		m->log[m->calls] = (struct gdmabuf_kunit_call){ paddr, size, dir };
 	m->dirs |= BIT(min_t(unsigned long, dir, 31));
 	m->calls++;
 	m->bytes += size;
@@ -1266,6 +1325,8 @@ static struct gdmabuf_kunit_maint *gdmabuf_kunit_maint_probe(struct kunit *test,
 	struct gdmabuf_kunit_maint *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, m);
+	m->log = kunit_kcalloc(test, GDMABUF_KUNIT_MAINT_LOG, sizeof(*m->log), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m->log);
 	m->kp.symbol_name = symbol;
 	m->kp.pre_handler = gdmabuf_kunit_maint_hit;
 	m->task = current;
@@ -1293,12 +1354,251 @@ static void gdmabuf_kunit_maint_check(struct kunit *test, struct gdmabuf_kunit_m
 	gdmabuf_kunit_maint_reset(m);
 }
 
+/* The calls a test expects, in order. */
+struct gdmabuf_kunit_calls {
+	struct gdmabuf_kunit_call *c;
+	unsigned int n;
+};
+
+static void gdmabuf_kunit_calls_add(struct kunit *test, struct gdmabuf_kunit_calls *e,
+				    phys_addr_t paddr, size_t size,
+				    enum dma_data_direction dir)
+{
+	KUNIT_ASSERT_LT_MSG(test, e->n, GDMABUF_KUNIT_MAINT_LOG, "too many calls to expect");
+	e->c[e->n++] = (struct gdmabuf_kunit_call){ paddr, size, dir };
+}
+
+/* A sync of all of @buf for gdmabuf's device: cached memory, per segment. */
+static void gdmabuf_kunit_calls_own(struct kunit *test, struct gdmabuf_kunit_calls *e,
+				    struct gdmabuf_buffer *buf, enum dma_data_direction dir)
+{
+	unsigned int i;
+
+	if (buf->mem_type != GDMABUF_MEM_CACHED)
+		return;
+	for (i = 0; i < buf->nsegs; i++)
+		gdmabuf_kunit_calls_add(test, e, PFN_PHYS(buf->segs[i].pfn),
+					buf->segs[i].npages << PAGE_SHIFT, dir);
+}
+
+/* A sync of an importer's mapping: each DMA entry, where it points. */
+static void gdmabuf_kunit_calls_importer(struct kunit *test, struct gdmabuf_kunit_calls *e,
+					 struct device *dev, struct sg_table *sgt,
+					 enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		gdmabuf_kunit_calls_add(test, e, dma_to_phys(dev, sg_dma_address(sg)),
+					sg_dma_len(sg), dir);
+}
+
+static const char *gdmabuf_kunit_dir_name(unsigned long dir)
+{
+	static const char * const names[] = {
+		[DMA_BIDIRECTIONAL] = "bidirectional",
+		[DMA_TO_DEVICE] = "to device",
+		[DMA_FROM_DEVICE] = "from device",
+		[DMA_NONE] = "none",
+	};
+
+	return dir < ARRAY_SIZE(names) ? names[dir] : "invalid";
+}
+
+/*
+ * Expect the calls @m logged in direction @dir (DMA_NONE: all of them) to
+ * be exactly those of @e, in order.
+ */
+static void gdmabuf_kunit_maint_expect(struct kunit *test, struct gdmabuf_kunit_maint *m,
+				       const char *what, const struct gdmabuf_kunit_calls *e,
+				       enum dma_data_direction dir)
+{
+	unsigned int i, n = 0;
+
+	KUNIT_ASSERT_LE_MSG(test, m->calls, GDMABUF_KUNIT_MAINT_LOG, "%s: %s: %u calls",
+			    what, m->kp.symbol_name, m->calls);
+	for (i = 0; i < m->calls; i++) {
+		const struct gdmabuf_kunit_call *got = &m->log[i], *exp;
+
+		if (dir != DMA_NONE && got->dir != dir)
+			continue;
+		exp = n < e->n ? &e->c[n] : NULL;
+		n++;
+		if (exp && got->paddr == exp->paddr && got->size == exp->size &&
+		    got->dir == exp->dir)
+			continue;
+		if (exp)
+			KUNIT_FAIL(test,
+				   "%s: %s call %u: [%pa, +%#zx) %s, expected [%pa, +%#zx) %s",
+				   what, m->kp.symbol_name, n - 1, &got->paddr, got->size,
+				   gdmabuf_kunit_dir_name(got->dir), &exp->paddr, exp->size,
+				   gdmabuf_kunit_dir_name(exp->dir));
+		else
+			KUNIT_FAIL(test, "%s: %s call %u: [%pa, +%#zx) %s, expected none",
+				   what, m->kp.symbol_name, n - 1, &got->paddr, got->size,
+				   gdmabuf_kunit_dir_name(got->dir));
+		return;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, n, e->n, "%s: %s calls, %s", what, m->kp.symbol_name,
+			    dir == DMA_NONE ? "all" : gdmabuf_kunit_dir_name(dir));
+}
+
+/* Expect no call in either direction. */
+static void gdmabuf_kunit_maint_none(struct kunit *test, const char *what,
+				     struct gdmabuf_kunit_maint *for_cpu,
+				     struct gdmabuf_kunit_maint *for_dev)
+{
+	const struct gdmabuf_kunit_calls none = {};
+
+	gdmabuf_kunit_maint_expect(test, for_cpu, what, &none, DMA_NONE);
+	gdmabuf_kunit_maint_expect(test, for_dev, what, &none, DMA_NONE);
+	gdmabuf_kunit_maint_reset(for_cpu);
+	gdmabuf_kunit_maint_reset(for_dev);
+}
+
+/*
+ * dma-buf CPU access, reading then writing, where no importer has the
+ * buffer mapped: only gdmabuf's own device, for cached memory.
+ */
+static void gdmabuf_kunit_maint_own_access(struct kunit *test, const char *what,
+					   struct gdmabuf_buffer *buf, struct dma_buf *dmabuf,
+					   struct gdmabuf_kunit_maint *for_cpu,
+					   struct gdmabuf_kunit_maint *for_dev,
+					   struct gdmabuf_kunit_calls *e)
+{
+	const struct gdmabuf_kunit_calls none = {};
+
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE), 0);
+	e->n = 0;
+	gdmabuf_kunit_calls_own(test, e, buf, DMA_FROM_DEVICE);
+	gdmabuf_kunit_maint_expect(test, for_cpu, what, e, DMA_NONE);
+	gdmabuf_kunit_maint_expect(test, for_dev, what, &none, DMA_NONE);
+	gdmabuf_kunit_maint_reset(for_cpu);
+	gdmabuf_kunit_maint_reset(for_dev);
+
+	KUNIT_ASSERT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_TO_DEVICE), 0);
+	e->n = 0;
+	gdmabuf_kunit_calls_own(test, e, buf, DMA_TO_DEVICE);
+	gdmabuf_kunit_maint_expect(test, for_cpu, what, &none, DMA_NONE);
+	gdmabuf_kunit_maint_expect(test, for_dev, what, e, DMA_NONE);
+	gdmabuf_kunit_maint_reset(for_cpu);
+	gdmabuf_kunit_maint_reset(for_dev);
+}
+
+/* An importer's mapping, for kunit_add_action_or_reset(). */
+struct gdmabuf_kunit_mapping {
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+};
+
+static void gdmabuf_kunit_unmap(void *p)
+{
+	struct gdmabuf_kunit_mapping *map = p;
+
+	dma_buf_unmap_attachment_unlocked(map->attach, map->sgt, DMA_BIDIRECTIONAL);
+}
+
+static void gdmabuf_kunit_detach(void *p)
+{
+	struct dma_buf_attachment *attach = p;
+
+	dma_buf_detach(attach->dmabuf, attach);
+}
+
+/*
+ * An importer that does not snoop CPU caches maps the buffer both ways:
+ * gdmabuf syncs its mapping (the DMA API's own sync is skipped) at map and
+ * unmap, and at every CPU access while mapped, in the direction it was
+ * mapped with, whatever the CPU asked. For the CPU, gdmabuf's device comes
+ * first, so that the importer's part is not undone. Unmapped, and then
+ * detached, the importer gets no more maintenance.
+ */
+static void gdmabuf_kunit_maint_importer(struct kunit *test, struct gdmabuf_buffer *buf,
+					 struct dma_buf *dmabuf,
+					 struct gdmabuf_kunit_maint *for_cpu,
+					 struct gdmabuf_kunit_maint *for_dev,
+					 struct gdmabuf_kunit_calls *e)
+{
+	struct device *dev = gdmabuf_kunit_importer(test, DMA_BIT_MASK(64));
+	const struct gdmabuf_kunit_calls none = {};
+	struct gdmabuf_kunit_mapping *map;
+	struct gdmabuf_kunit_calls imp;
+	u64 mapped = 0;
+	unsigned int i;
+
+	if (device_iommu_mapped(dev))
+		kunit_skip(test, "the importer is behind an IOMMU");
+	/* a device no firmware describes: the same as gdmabuf's own */
+	KUNIT_ASSERT_FALSE_MSG(test, dev_is_dma_coherent(dev), "the importer snoops CPU caches");
+	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	imp.c = kunit_kcalloc(test, GDMABUF_KUNIT_MAINT_LOG, sizeof(*imp.c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, imp.c);
+
+	map->attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, map->attach);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_detach,
+							map->attach), 0);
+	gdmabuf_kunit_maint_none(test, "attach", for_cpu, for_dev);
+
+	map->sgt = dma_buf_map_attachment_unlocked(map->attach, DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, map->sgt);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_unmap, map), 0);
+	imp.n = 0;
+	gdmabuf_kunit_calls_importer(test, &imp, dev, map->sgt, DMA_BIDIRECTIONAL);
+	for (i = 0; i < imp.n; i++)
+		mapped += imp.c[i].size;
+	KUNIT_ASSERT_EQ_MSG(test, mapped, buf->size, "bytes the importer has mapped");
+	gdmabuf_kunit_maint_expect(test, for_cpu, "map", &none, DMA_NONE);
+	gdmabuf_kunit_maint_expect(test, for_dev, "map", &imp, DMA_NONE);
+	gdmabuf_kunit_maint_reset(for_cpu);
+	gdmabuf_kunit_maint_reset(for_dev);
+
+	/* for the CPU: gdmabuf's device, then the importer, in that order */
+	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE), 0);
+	e->n = 0;
+	gdmabuf_kunit_calls_own(test, e, buf, DMA_FROM_DEVICE);
+	gdmabuf_kunit_calls_importer(test, e, dev, map->sgt, DMA_BIDIRECTIONAL);
+	gdmabuf_kunit_maint_expect(test, for_cpu, "begin, mapped", e, DMA_NONE);
+	gdmabuf_kunit_maint_expect(test, for_dev, "begin, mapped", &none, DMA_NONE);
+	gdmabuf_kunit_maint_reset(for_cpu);
+	gdmabuf_kunit_maint_reset(for_dev);
+
+	/* for the devices: both, in either order (told apart by direction) */
+	KUNIT_ASSERT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_TO_DEVICE), 0);
+	e->n = 0;
+	gdmabuf_kunit_calls_own(test, e, buf, DMA_TO_DEVICE);
+	gdmabuf_kunit_maint_expect(test, for_cpu, "end, mapped", &none, DMA_NONE);
+	gdmabuf_kunit_maint_expect(test, for_dev, "end, mapped, gdmabuf's device", e,
+				   DMA_TO_DEVICE);
+	gdmabuf_kunit_maint_expect(test, for_dev, "end, mapped, importer", &imp,
+				   DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_EQ_MSG(test, for_dev->calls, e->n + imp.n, "end, mapped: %s calls",
+			    for_dev->kp.symbol_name);
+	gdmabuf_kunit_maint_reset(for_cpu);
+	gdmabuf_kunit_maint_reset(for_dev);
+
+	kunit_release_action(test, gdmabuf_kunit_unmap, map);
+	gdmabuf_kunit_maint_expect(test, for_cpu, "unmap", &imp, DMA_NONE);
+	gdmabuf_kunit_maint_expect(test, for_dev, "unmap", &none, DMA_NONE);
+	gdmabuf_kunit_maint_reset(for_cpu);
+	gdmabuf_kunit_maint_reset(for_dev);
+	gdmabuf_kunit_maint_own_access(test, "attached, unmapped", buf, dmabuf, for_cpu,
+				       for_dev, e);
+
+	kunit_release_action(test, gdmabuf_kunit_detach, map->attach);
+	gdmabuf_kunit_maint_none(test, "detach", for_cpu, for_dev);
+	gdmabuf_kunit_maint_own_access(test, "detached", buf, dmabuf, for_cpu, for_dev, e);
+}
+
 /*
  * Success: on a device that does not snoop CPU caches, syncing cached
  * memory does cache maintenance of exactly the cache lines asked for,
  * once per segment, in the direction asked for, from the sync ioctl and
  * from dma-buf CPU access alike; coherent and write-combine memory gets
- * none, as the CPU never caches it.
+ * none, as the CPU never caches it. dma-buf CPU access also syncs an
+ * importer's mapping, of any memory type, exactly while it is mapped.
  */
 static void gdmabuf_buffer_sync_maintenance(struct kunit *test)
 {
@@ -1307,6 +1607,7 @@ static void gdmabuf_buffer_sync_maintenance(struct kunit *test)
 	struct gdmabuf_kunit_maint *for_cpu, *for_dev;
 	unsigned int align = dma_get_cache_alignment();
 	bool cached = k->mem_type == GDMABUF_MEM_CACHED;
+	struct gdmabuf_kunit_calls e = {};
 	unsigned long pfn, contig;
 	unsigned int whole_calls;
 	struct dma_buf *dmabuf;
@@ -1318,6 +1619,8 @@ static void gdmabuf_buffer_sync_maintenance(struct kunit *test)
 		kunit_skip(test, "gdmabuf's device snoops CPU caches here");
 	for_cpu = gdmabuf_kunit_maint_probe(test, "arch_sync_dma_for_cpu");
 	for_dev = gdmabuf_kunit_maint_probe(test, "arch_sync_dma_for_device");
+	e.c = kunit_kcalloc(test, GDMABUF_KUNIT_MAINT_LOG, sizeof(*e.c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, e.c);
 	KUNIT_ASSERT_EQ(test, gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs, 1, &pfn, &contig), 0);
 	page1 = PFN_PHYS(pfn);
 	for (i = 0; i < buf->nsegs; i++)
@@ -1349,20 +1652,18 @@ static void gdmabuf_buffer_sync_maintenance(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, gdmabuf_buffer_sync(buf, 0, buf->size, GDMABUF_SYNC_RW, true), 0);
 	gdmabuf_kunit_maint_check(test, for_cpu, whole_calls, DMA_BIDIRECTIONAL, lowest,
 				  whole_bytes);
+	gdmabuf_kunit_maint_check(test, for_dev, 0, 0, 0, 0);
 	KUNIT_ASSERT_EQ(test, gdmabuf_buffer_sync(buf, 0, buf->size,
 						  GDMABUF_SYNC_RW | GDMABUF_SYNC_END, true), 0);
+	gdmabuf_kunit_maint_check(test, for_cpu, 0, 0, 0, 0);
 	gdmabuf_kunit_maint_check(test, for_dev, whole_calls, DMA_BIDIRECTIONAL, lowest,
 				  whole_bytes);
 
 	/* dma-buf CPU access, with no importer: the buffer's own device */
 	dmabuf = gdmabuf_kunit_export(test, buf);
-	KUNIT_ASSERT_EQ(test, dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE), 0);
-	gdmabuf_kunit_maint_check(test, for_cpu, whole_calls, DMA_FROM_DEVICE, lowest,
-				  whole_bytes);
-	KUNIT_ASSERT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_TO_DEVICE), 0);
-	gdmabuf_kunit_maint_check(test, for_dev, whole_calls, DMA_TO_DEVICE, lowest,
-				  whole_bytes);
-	KUNIT_EXPECT_EQ(test, for_cpu->calls + for_dev->calls, 0);
+	gdmabuf_kunit_maint_own_access(test, "no importer", buf, dmabuf, for_cpu, for_dev, &e);
+
+	gdmabuf_kunit_maint_importer(test, buf, dmabuf, for_cpu, for_dev, &e);
 }
 #else
 static void gdmabuf_buffer_sync_maintenance(struct kunit *test)
@@ -1377,7 +1678,7 @@ static struct kunit_case gdmabuf_buffer_cases[] = {
 	KUNIT_CASE_PARAM(gdmabuf_buffer_create_kinds, gdmabuf_kind_gen_params),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_create_narrow_mask, gdmabuf_narrow_mask_gen_params),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_mmap_kinds, gdmabuf_kind_gen_params),
-	KUNIT_CASE(gdmabuf_device_default_coherency),
+	KUNIT_CASE_PARAM(gdmabuf_buffer_ioctl_info_coherent, gdmabuf_kind_gen_params),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_mmap_memtype, gdmabuf_kind_gen_params),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_sync_kinds, gdmabuf_kind_gen_params),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_sync_maintenance, gdmabuf_kind_gen_params),
@@ -1388,18 +1689,6 @@ static struct kunit_suite gdmabuf_buffer_suite = {
 	.name = "gdmabuf_buffer",
 	.test_cases = gdmabuf_buffer_cases,
 };
-
-/* An importer with the given DMA mask, on the KUnit bus. */
-static struct device *gdmabuf_kunit_importer(struct kunit *test, u64 mask)
-{
-	struct device *dev = kunit_device_register(test, "gdmabuf-importer");
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	/* Set directly: dma_set_mask() refuses masks this small. */
-	dev->coherent_dma_mask = mask;
-	dev->dma_mask = &dev->coherent_dma_mask;
-	return dev;
-}
 
 /*
  * Success: an importer with a 64-bit mask gets an sg_table that covers the
@@ -1553,34 +1842,49 @@ static void gdmabuf_dmabuf_mmap_rdonly_via_importer(struct kunit *test)
 }
 
 /*
- * Success: vmap gives a kernel mapping of the buffer's memory, shared by
- * nested users, that sees what the CPU wrote through the page frames.
+ * Success: vmap gives a kernel mapping of the buffer's memory that sees
+ * what the CPU wrote through the page frames, one mapping shared by both
+ * dma-bufs of the buffer (the read-only and the read-write one) and kept
+ * until the last of them unmaps it.
  */
 static void gdmabuf_dmabuf_vmap_kinds(struct kunit *test)
 {
 	const struct gdmabuf_kind *k = test->param_value;
 	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, k);
 	struct dma_buf *dmabuf = gdmabuf_kunit_export(test, buf);
+	bool cached = k->mem_type == GDMABUF_MEM_CACHED;
 	struct iosys_map map, map2;
+	struct dma_buf *ro;
 	u32 *vaddr;
 
+	ro = gdmabuf_buffer_export(buf, O_RDONLY);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_dma_buf_put, ro), 0);
+
 	KUNIT_ASSERT_EQ(test, dma_buf_vmap_unlocked(dmabuf, &map), 0);
-	KUNIT_ASSERT_EQ(test, dma_buf_vmap_unlocked(dmabuf, &map2), 0);
+	KUNIT_ASSERT_EQ(test, dma_buf_vmap_unlocked(ro, &map2), 0);
+	/* another dma-buf: the dma-buf core asks gdmabuf again */
 	KUNIT_EXPECT_PTR_EQ(test, map.vaddr, map2.vaddr);
+	if (cached)
+		KUNIT_EXPECT_EQ(test, buf->vmap_count, 2);
 	vaddr = map.vaddr;
 	KUNIT_EXPECT_EQ(test, vaddr[0], 0);
 	vaddr[buf->size / sizeof(u32) - 1] = 0x67646d61;
-	if (k->mem_type == GDMABUF_MEM_CACHED) {
+	if (cached) {
 		const struct gdmabuf_segment *last = &buf->segs[buf->nsegs - 1];
 		u32 *kaddr = page_address(pfn_to_page(last->pfn + last->npages - 1));
 
 		KUNIT_EXPECT_EQ(test, kaddr[PAGE_SIZE / sizeof(u32) - 1], 0x67646d61);
-		/* the dma-buf core counts nested vmaps and asks once */
-		KUNIT_EXPECT_EQ(test, buf->vmap_count, 1);
 	}
-	dma_buf_vunmap_unlocked(dmabuf, &map2);
+	dma_buf_vunmap_unlocked(ro, &map2);
+	if (cached) {
+		/* still mapped for the read-write dma-buf */
+		KUNIT_EXPECT_EQ(test, buf->vmap_count, 1);
+		KUNIT_EXPECT_PTR_EQ(test, buf->vaddr, map.vaddr);
+	}
 	dma_buf_vunmap_unlocked(dmabuf, &map);
 	KUNIT_EXPECT_EQ(test, buf->vmap_count, 0);
+	KUNIT_EXPECT_NULL(test, buf->vaddr);
 }
 
 static struct kunit_case gdmabuf_dmabuf_cases[] = {

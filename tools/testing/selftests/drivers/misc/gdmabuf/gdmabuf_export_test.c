@@ -19,9 +19,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <drm/drm.h>
@@ -35,10 +38,14 @@
 #define DRM_CARD	"/dev/dri/card"
 #define DRM_MAX_CARDS	16
 #define SYSTEM_HEAP	"/dev/dma_heap/system"
+#define DMABUF_BUFINFO	"/sys/kernel/debug/dma_buf/bufinfo"
+#define GDMABUF_BUFFERS	"/sys/kernel/debug/gdmabuf/buffers"
 
 /* Pages of the fixture's buffer: scatter-gather makes 16 + 2 + 1. */
 #define BUF_PAGES	19
 #define PATTERN_SEED	0x5eed0000U
+/* written with no sync, to tell one memory from two copies */
+#define SAME_SEED	0x5a3e0000U
 /* exports of one buffer held at once; of those imported into vgem */
 #define NR_EXPORTS	64
 #define NR_IMPORTS	16
@@ -85,7 +92,10 @@ static void dmabuf_sync(struct __test_metadata *_metadata, int fd, __u64 flags)
 	}
 }
 
-/* Fill @map with the pattern as a dma-buf user does: between syncs. */
+/*
+ * Fill @map with the pattern as a dma-buf user does: between syncs, which
+ * must succeed (whether they did anything, nothing here can see).
+ */
 static void fill_synced(struct __test_metadata *_metadata, int sync_fd,
 			void *map, size_t len, __u32 seed)
 {
@@ -106,17 +116,50 @@ static void check_synced(struct __test_metadata *_metadata, int sync_fd,
 }
 
 /*
- * What is written through @mine reads back through @theirs, and the other
- * way round; both show the same @len bytes, and @sync_fd is a dma-buf fd
- * of that memory.
+ * @a and @b map the same @len bytes of memory, not copies of it: what is
+ * written through one reads back through the other at once, with no sync
+ * in between, each way. Only the CPU touches the memory in these guests,
+ * so this, not the data after a sync, is what a round trip can prove.
  */
-static void check_round_trip(struct __test_metadata *_metadata, int sync_fd,
-			     void *mine, void *theirs, size_t len)
+static void check_same_memory(struct __test_metadata *_metadata, void *a,
+			      void *b, size_t len)
+{
+	fill_pattern(a, 0, len, SAME_SEED);
+	EXPECT_EQ(-1, pattern_mismatch(b, 0, len, SAME_SEED)) {
+		TH_LOG("write through %p not seen through %p: a copy?", a, b);
+	}
+	fill_pattern(b, 0, len, ~SAME_SEED);
+	EXPECT_EQ(-1, pattern_mismatch(a, 0, len, ~SAME_SEED)) {
+		TH_LOG("write through %p not seen through %p: a copy?", b, a);
+	}
+}
+
+/*
+ * The round trip between @mine and @theirs as a dma-buf user writes it,
+ * between DMA_BUF_IOCTL_SYNC calls on @sync_fd. No device accesses the
+ * memory in these guests (x86_64 is DMA-coherent; arm64's device is not,
+ * but TCG has no caches), so a sync that does nothing passes too: this
+ * checks only that each sync succeeds and leaves the data alone. That the
+ * syncs do the cache maintenance is proven on arm64 by the KUnit case
+ * gdmabuf_buffer_sync_maintenance; that a device sees the data, by a
+ * device test (QEMU's edu, to come).
+ */
+static void check_synced_round_trip(struct __test_metadata *_metadata,
+				    int sync_fd, void *mine, void *theirs,
+				    size_t len)
 {
 	fill_synced(_metadata, sync_fd, mine, len, PATTERN_SEED);
 	check_synced(_metadata, sync_fd, theirs, len, PATTERN_SEED);
 	fill_synced(_metadata, sync_fd, theirs, len, ~PATTERN_SEED);
 	check_synced(_metadata, sync_fd, mine, len, ~PATTERN_SEED);
+}
+
+/* Both: the same memory first, before any sync, then synced. */
+static void check_round_trip(struct __test_metadata *_metadata, int sync_fd,
+			     void *mine, void *theirs, size_t len)
+{
+	check_same_memory(_metadata, mine, theirs, len);
+	check_synced_round_trip(_metadata, sync_fd, mine, theirs, len);
 }
 
 /*
@@ -232,6 +275,14 @@ static int vgem_dmabuf(int vgem, __u32 handle)
 	return args.fd;
 }
 
+/* DRM_IOCTL_MODE_MAP_DUMB of the GEM handle @handle: 0 or the errno. */
+static int vgem_map_dumb_errno(int vgem, __u32 handle)
+{
+	struct drm_mode_map_dumb args = { .handle = handle };
+
+	return ioctl_errno(vgem, DRM_IOCTL_MODE_MAP_DUMB, &args);
+}
+
 /* Close the GEM handle @handle: 0 or the errno. */
 static int vgem_close_errno(int vgem, __u32 handle)
 {
@@ -240,10 +291,120 @@ static int vgem_close_errno(int vgem, __u32 handle)
 	return ioctl_errno(vgem, DRM_IOCTL_GEM_CLOSE, &args);
 }
 
+/* One dma-buf as the dma-buf core's debugfs file bufinfo lists it. */
+struct bufinfo {
+	unsigned long ino;
+	long count;	/* references to its file */
+	int attached;	/* importers' attachments */
+};
+
 /*
- * Import @dmabuf, of @len bytes mapped at @mine, into @vgem; the dma-buf
- * vgem gives back for the handle is the same one, and data round-trips
- * between @mine and a mapping of it. The handle is closed after.
+ * Scan bufinfo for dma-bufs of inode @ino (0: any) and exporter @exp_name
+ * (NULL: any): how many there are, the last into @found (may be NULL), or
+ * -1 when bufinfo cannot be read.
+ */
+static int bufinfo_scan(unsigned long ino, const char *exp_name,
+			struct bufinfo *found)
+{
+	struct bufinfo cur = { .attached = -1 };
+	char line[512], name[64];
+	bool inside = false;
+	int n = 0, end;
+	FILE *f;
+
+	f = fopen(DMABUF_BUFINFO, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int flags, mode;
+		size_t size;
+
+		if (sscanf(line, "%zu %x %x %ld %63s %lu", &size, &flags, &mode,
+			   &cur.count, name, &cur.ino) == 6) {
+			inside = (!ino || cur.ino == ino) &&
+				 (!exp_name || !strcmp(name, exp_name));
+			cur.attached = -1;
+			n += inside;
+			continue;
+		}
+		end = 0;
+		if (inside &&
+		    sscanf(line, "Total %d devices attached%n", &cur.attached,
+			   &end) == 1 && end) {
+			if (found)
+				*found = cur;
+			inside = false;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* The inode of the file of @fd, or 0. */
+static unsigned long fd_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/* The id of the buffer of @fd, or 0 (ids start at 1). */
+static __u64 buffer_id(int fd)
+{
+	struct gdmabuf_info info = {};
+
+	return ioctl(fd, GDMABUF_IOCTL_INFO, &info) ? 0 : info.id;
+}
+
+/*
+ * 1 when gdmabuf's debugfs buffer list has a line for buffer @id, 0 when
+ * not, -1 when the list cannot be read.
+ */
+static int buffers_lists(__u64 id)
+{
+	char line[512];
+	int found = 0;
+	FILE *f;
+
+	f = fopen(GDMABUF_BUFFERS, "r");
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *end;
+		unsigned long long value = strtoull(line, &end, 10);
+
+		found = end != line && *end == ' ' && value == id;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Whether the dma-buf core's debugfs file is there. */
+static bool debugfs_readable(void)
+{
+	return !access(DMABUF_BUFINFO, R_OK);
+}
+
+/*
+ * The number of importer attachments bufinfo shows for the dma-buf of
+ * @fd, or -1 when it does not list it.
+ */
+static int attachments(int fd)
+{
+	struct bufinfo bi = {};
+
+	if (bufinfo_scan(fd_ino(fd), NULL, &bi) != 1)
+		return -1;
+	return bi.attached;
+}
+
+/*
+ * Import @dmabuf, of @len bytes mapped at @mine, into @vgem. The import
+ * attaches (bufinfo shows it) and the dma-buf vgem gives back for the
+ * handle is the same one. vgem cannot map an import itself, so that
+ * dma-buf's mapping is vgem's view: it is the memory of @mine, and the
+ * syncs around a round trip succeed with vgem attached and after the
+ * handle is closed (detached).
  */
 static void check_vgem_round_trip(struct __test_metadata *_metadata,
 				  int vgem, int dmabuf, void *mine, size_t len)
@@ -252,21 +413,26 @@ static void check_vgem_round_trip(struct __test_metadata *_metadata,
 	__u32 handle = 0;
 	int back;
 
+	ASSERT_EQ(0, attachments(dmabuf));
 	ASSERT_EQ(0, vgem_import(vgem, dmabuf, &handle));
+	EXPECT_EQ(1, attachments(dmabuf));
 	back = vgem_dmabuf(vgem, handle);
 	ASSERT_LE(0, back) {
 		TH_LOG("PRIME_HANDLE_TO_FD: %s", strerror(errno));
 	}
 	EXPECT_TRUE(same_inode(dmabuf, back));
+	EXPECT_EQ(EINVAL, vgem_map_dumb_errno(vgem, handle)) {
+		TH_LOG("vgem maps imports now: check its own mapping here");
+	}
 
 	theirs = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, back, 0);
 	ASSERT_NE(MAP_FAILED, theirs);
-	/* With vgem's attachment mapped, the syncs reach it too. */
 	check_round_trip(_metadata, back, mine, theirs, len);
 
 	EXPECT_EQ(0, vgem_close_errno(vgem, handle));
 	/* A closed handle is gone: closing it again fails. */
 	EXPECT_EQ(EINVAL, vgem_close_errno(vgem, handle));
+	EXPECT_EQ(0, attachments(dmabuf));
 	/* The detached dma-buf keeps working. */
 	check_round_trip(_metadata, back, mine, theirs, len);
 	munmap(theirs, len);
@@ -555,6 +721,87 @@ TEST_F(export, copy_back_efault_no_fd)
 	munmap(args, self->page);
 }
 
+/* Set the soft RLIMIT_NOFILE to @cur: 0 or the errno. */
+static int set_nofile(rlim_t cur)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim))
+		return errno;
+	lim.rlim_cur = cur;
+	return setrlimit(RLIMIT_NOFILE, &lim) ? errno : 0;
+}
+
+/*
+ * EXPORT with no fd free: EMFILE, in both modes, with the limit at the
+ * lowest free fd number.
+ */
+static void check_export_emfile(struct __test_metadata *_metadata, int fd)
+{
+	struct rlimit saved;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &saved));
+	ASSERT_EQ(0, set_nofile(lowest_free_fd()));
+	EXPECT_EQ(EMFILE, export_errno(fd, export_args(O_RDWR | O_CLOEXEC)));
+	EXPECT_EQ(EMFILE, export_errno(fd, export_args(O_RDONLY)));
+	ASSERT_EQ(0, set_nofile(saved.rlim_cur));
+}
+
+/*
+ * With no fd free, EXPORT fails with EMFILE and leaks nothing: the
+ * dma-buf it made for the call is gone from bufinfo, one that existed
+ * keeps its reference count, the buffer is freed (leaves gdmabuf's
+ * debugfs list) when its fd closes, and with the limit raised EXPORT
+ * works again.
+ */
+TEST_F(export, export_emfile_no_leak)
+{
+	struct bufinfo before = {}, after = {};
+	int dmabuf, gdmabufs;
+	unsigned long ino;
+	__u64 id;
+
+	if (!debugfs_readable())
+		SKIP(return, "no " DMABUF_BUFINFO " (debugfs not mounted?)");
+	id = buffer_id(self->fd);
+	ASSERT_NE(0, id);
+	ASSERT_EQ(1, buffers_lists(id));
+	gdmabufs = bufinfo_scan(0, "gdmabuf", NULL);
+	ASSERT_LE(0, gdmabufs);
+
+	/* No dma-buf of the buffer yet: the call makes one and drops it. */
+	check_export_emfile(_metadata, self->fd);
+	EXPECT_EQ(gdmabufs, bufinfo_scan(0, "gdmabuf", NULL));
+
+	/* One exists: the call takes a reference on it and drops it. */
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	ino = fd_ino(dmabuf);
+	ASSERT_EQ(1, bufinfo_scan(ino, "gdmabuf", &before));
+	check_export_emfile(_metadata, self->fd);
+	ASSERT_EQ(1, bufinfo_scan(ino, "gdmabuf", &after));
+	EXPECT_EQ(before.count, after.count);
+	EXPECT_EQ(0, close(dmabuf));
+	EXPECT_EQ(0, bufinfo_scan(ino, NULL, NULL));
+	EXPECT_EQ(gdmabufs, bufinfo_scan(0, "gdmabuf", NULL));
+
+	/* With fds free again, EXPORT works. */
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf) {
+		TH_LOG("EXPORT after EMFILE: %s", strerror(errno));
+	}
+	EXPECT_EQ(gdmabufs + 1, bufinfo_scan(0, "gdmabuf", NULL));
+	EXPECT_EQ(0, close(dmabuf));
+	EXPECT_EQ(gdmabufs, bufinfo_scan(0, "gdmabuf", NULL));
+
+	/* No reference on the buffer was left behind. */
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+	EXPECT_EQ(0, buffers_lists(id)) {
+		TH_LOG("buffer %llu outlives its last fd", (unsigned long long)id);
+	}
+}
+
 /* EXPORT with the wrong direction bits fails with ENOTTY. */
 TEST_F(export, wrong_direction_enotty)
 {
@@ -584,8 +831,9 @@ TEST_F(export, ctl_enotty)
 }
 
 /*
- * A mapping of the dma-buf shows what was written through the buffer
- * fd's mapping, and the other way round.
+ * A mapping of the dma-buf is the memory of the buffer fd's mapping: a
+ * write through either shows through the other before any sync; the
+ * syncs of a round trip succeed and keep the data.
  */
 TEST_F(export, mmap_shares_buffer)
 {
@@ -684,12 +932,332 @@ TEST_F(export, mmap_out_of_range_einval)
 	close(dmabuf);
 }
 
+/* The whole dma-buf of the fixture's buffer mapped read-write, filled. */
+static __u8 *map_filled_dmabuf(int fd, size_t size, int *dmabuf)
+{
+	__u8 *map;
+
+	*dmabuf = export_buffer(fd, O_RDWR | O_CLOEXEC);
+	if (*dmabuf < 0)
+		return MAP_FAILED;
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *dmabuf, 0);
+	if (map != MAP_FAILED)
+		fill_pattern(map, 0, size, PATTERN_SEED);
+	return map;
+}
+
+/* mincore() of @len bytes at @addr: 0, or the errno (ENOMEM: unmapped). */
+static int mincore_errno(void *addr, size_t len)
+{
+	unsigned char vec[2 * BUF_PAGES];
+
+	if (len > sizeof(vec) * page_size())
+		return E2BIG;
+	return mincore(addr, len, vec) ? errno : 0;
+}
+
+/*
+ * Whether a forked child is killed with SIGSEGV when it writes back the
+ * byte at @addr (the same value: the memory is shared).
+ */
+static bool write_segv(__u8 *addr)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		/* no core dump of the mapping */
+		prctl(PR_SET_DUMPABLE, 0);
+		__atomic_store_n(addr, __atomic_load_n(addr, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	       WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+
+/* Pages [@first, @first + @count) of a mapping of the whole buffer. */
+struct pages {
+	size_t first;
+	size_t count;
+};
+
+/*
+ * Each page of @map, the whole buffer, outside @holes holds the pattern
+ * of @seed, then takes that of ~@seed, which the buffer fd @fd sees there.
+ */
+static void check_pages_outside(struct __test_metadata *_metadata, __u8 *map,
+				int fd, size_t page, const struct pages *holes,
+				unsigned int nr, __u32 seed)
+{
+	__u8 *view;
+	size_t i;
+	unsigned int h;
+
+	view = mmap(NULL, BUF_PAGES * page, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	for (i = 0; i < BUF_PAGES; i++) {
+		bool in_hole = false;
+
+		for (h = 0; h < nr; h++)
+			in_hole |= i >= holes[h].first &&
+				   i < holes[h].first + holes[h].count;
+		if (in_hole)
+			continue;
+		EXPECT_EQ(-1, pattern_mismatch(map + i * page, i * page, page,
+					       seed)) {
+			TH_LOG("page %zu beside the holes", i);
+		}
+		fill_pattern(map + i * page, i * page, page, ~seed);
+		EXPECT_EQ(-1, pattern_mismatch(view + i * page, i * page, page,
+					       ~seed)) {
+			TH_LOG("page %zu: write not in the buffer", i);
+		}
+	}
+	munmap(view, BUF_PAGES * page);
+}
+
+/*
+ * mremap() moves sub-ranges of a dma-buf mapping, same length, to fixed
+ * addresses at and off 2 MiB alignment: the new address shows the data of
+ * its offset and takes writes, which the buffer fd sees; the old range is
+ * unmapped and the pages around it keep working. A target that is not
+ * page aligned is EINVAL and moves nothing.
+ */
+TEST_F(export, dmabuf_mremap_moves_sub_range)
+{
+	const size_t pmd = 2UL << 20, room = 2 * pmd;
+	/* from page first, count pages, to page to[i] of a 2 MiB block */
+	const struct pages moves[] = { { 2, 3 }, { 8, 2 }, { 18, 1 } };
+	const size_t to[] = { 0, 5, 33 };
+	__u8 *map, *reserved, *base, *bad;
+	unsigned int i;
+	int dmabuf;
+
+	map = map_filled_dmabuf(self->fd, self->size, &dmabuf);
+	ASSERT_NE(MAP_FAILED, map);
+	reserved = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	ASSERT_NE(MAP_FAILED, reserved);
+	base = (__u8 *)(((uintptr_t)reserved + pmd - 1) & ~(pmd - 1));
+
+	for (i = 0; i < ARRAY_SIZE(moves); i++) {
+		const size_t off = moves[i].first * self->page;
+		const size_t len = moves[i].count * self->page;
+		__u8 *old = map + off, *new = base + to[i] * self->page, *view;
+
+		ASSERT_EQ(new, mremap(old, len, len,
+				      MREMAP_MAYMOVE | MREMAP_FIXED, new)) {
+			TH_LOG("move %u: %s", i, strerror(errno));
+		}
+		EXPECT_EQ(ENOMEM, mincore_errno(old, len));
+		EXPECT_EQ(-1, pattern_mismatch(new, off, len, PATTERN_SEED)) {
+			TH_LOG("move %u", i);
+		}
+		fill_pattern(new, off, len, ~PATTERN_SEED);
+		view = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off);
+		ASSERT_NE(MAP_FAILED, view);
+		EXPECT_EQ(-1, pattern_mismatch(view, off, len, ~PATTERN_SEED)) {
+			TH_LOG("move %u: write not in the buffer", i);
+		}
+		munmap(view, len);
+	}
+
+	bad = base + 40 * self->page + 1;
+	EXPECT_EQ(MAP_FAILED, mremap(map + 10 * self->page, self->page,
+				     self->page, MREMAP_MAYMOVE | MREMAP_FIXED,
+				     bad));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, mincore_errno(map + 10 * self->page, self->page));
+
+	check_pages_outside(_metadata, map, self->fd, self->page, moves,
+			    ARRAY_SIZE(moves), PATTERN_SEED);
+	munmap(reserved, room);
+	munmap(map, self->size);
+	close(dmabuf);
+}
+
+/*
+ * A dma-buf mapping cannot grow: VM_DONTEXPAND makes 6.12's mremap()
+ * fail with EFAULT, in place or moving, for part of the buffer or all of
+ * it, and refuse MREMAP_DONTUNMAP with EINVAL. Each failure leaves the
+ * mapping as it was. Shrinking works and unmaps the tail.
+ */
+TEST_F(export, dmabuf_mremap_grow_efault)
+{
+	const size_t lens[] = { self->size - self->page, self->size };
+	const int flags[] = { 0, MREMAP_MAYMOVE };
+	const size_t shrunk = self->size - 2 * self->page;
+	unsigned int i, f;
+	__u8 *map;
+	void *ret;
+	int dmabuf;
+
+	map = map_filled_dmabuf(self->fd, self->size, &dmabuf);
+	ASSERT_NE(MAP_FAILED, map);
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		for (f = 0; f < ARRAY_SIZE(flags); f++) {
+			ret = mremap(map, lens[i], lens[i] + self->page,
+				     flags[f]);
+			EXPECT_EQ(MAP_FAILED, ret) {
+				TH_LOG("%zu bytes grew by a page, flags %#x",
+				       lens[i], flags[f]);
+			}
+			EXPECT_EQ(EFAULT, errno) {
+				TH_LOG("%zu bytes, flags %#x", lens[i],
+				       flags[f]);
+			}
+			/* a grown mapping is lost with the test */
+			ASSERT_EQ(MAP_FAILED, ret);
+		}
+	}
+	ret = mremap(map, self->size, self->size,
+		     MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+	EXPECT_EQ(MAP_FAILED, ret);
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(MAP_FAILED, ret);
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, self->size, PATTERN_SEED));
+
+	ASSERT_EQ(map, mremap(map, self->size, shrunk, 0));
+	EXPECT_EQ(ENOMEM, mincore_errno(map + shrunk, self->size - shrunk));
+	EXPECT_EQ(-1, pattern_mismatch(map, 0, shrunk, PATTERN_SEED));
+	munmap(map, shrunk);
+	close(dmabuf);
+}
+
+/*
+ * A forked child inherits the dma-buf mapping, MAP_SHARED: it reads the
+ * parent's pattern and writes its own on every other page, which the
+ * parent then sees through the mapping and the buffer fd.
+ */
+TEST_F(export, dmabuf_fork_shares_mapping)
+{
+	__u8 *map, *view;
+	int dmabuf, status;
+	pid_t pid;
+	size_t i;
+
+	map = map_filled_dmabuf(self->fd, self->size, &dmabuf);
+	ASSERT_NE(MAP_FAILED, map);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (pattern_mismatch(map, 0, self->size, PATTERN_SEED) != -1)
+			_exit(2);
+		for (i = 1; i < BUF_PAGES; i += 2)
+			fill_pattern(map + i * self->page, i * self->page,
+				     self->page, ~PATTERN_SEED);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) {
+		TH_LOG("child killed by signal %d", WTERMSIG(status));
+	}
+	/* 2: the child did not see the parent's pattern */
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	view = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	for (i = 0; i < BUF_PAGES; i++) {
+		const __u32 seed = i % 2 ? ~PATTERN_SEED : PATTERN_SEED;
+		const size_t off = i * self->page;
+
+		EXPECT_EQ(-1, pattern_mismatch(map + off, off, self->page,
+					       seed)) {
+			TH_LOG("page %zu through the dma-buf", i);
+		}
+		EXPECT_EQ(-1, pattern_mismatch(view + off, off, self->page,
+					       seed)) {
+			TH_LOG("page %zu through the buffer fd", i);
+		}
+	}
+	munmap(view, self->size);
+	munmap(map, self->size);
+	close(dmabuf);
+}
+
+/*
+ * munmap() of sub-ranges in the middle of a dma-buf mapping unmaps just
+ * them: the pages on both sides keep the data and take writes, and the
+ * memory under the holes keeps its data too.
+ */
+TEST_F(export, dmabuf_munmap_middle_keeps_rest)
+{
+	const struct pages holes[] = { { 5, 2 }, { 12, 1 } };
+	__u8 *map, *view;
+	unsigned int h;
+	int dmabuf;
+
+	map = map_filled_dmabuf(self->fd, self->size, &dmabuf);
+	ASSERT_NE(MAP_FAILED, map);
+	for (h = 0; h < ARRAY_SIZE(holes); h++) {
+		const size_t off = holes[h].first * self->page;
+		const size_t len = holes[h].count * self->page;
+
+		ASSERT_EQ(0, munmap(map + off, len));
+		EXPECT_EQ(ENOMEM, mincore_errno(map + off, len));
+	}
+	check_pages_outside(_metadata, map, self->fd, self->page, holes,
+			    ARRAY_SIZE(holes), PATTERN_SEED);
+
+	view = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	for (h = 0; h < ARRAY_SIZE(holes); h++) {
+		const size_t off = holes[h].first * self->page;
+		const size_t len = holes[h].count * self->page;
+
+		EXPECT_EQ(-1, pattern_mismatch(view + off, off, len,
+					       PATTERN_SEED)) {
+			TH_LOG("hole %u", h);
+		}
+	}
+	munmap(view, self->size);
+	munmap(map, self->size);
+	close(dmabuf);
+}
+
+/*
+ * mprotect() of a sub-range of a dma-buf mapping to read-only: it reads,
+ * a write there faults while the pages on both sides take writes; made
+ * writable again, it takes writes too.
+ */
+TEST_F(export, dmabuf_mprotect_sub_range)
+{
+	const struct pages ro = { 4, 3 };
+	const size_t off = ro.first * self->page, len = ro.count * self->page;
+	__u8 *map;
+	int dmabuf;
+
+	map = map_filled_dmabuf(self->fd, self->size, &dmabuf);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + off, len, PROT_READ));
+	EXPECT_EQ(-1, pattern_mismatch(map + off, off, len, PATTERN_SEED));
+	EXPECT_TRUE(write_segv(map + off));
+	EXPECT_TRUE(write_segv(map + off + len - 1));
+	EXPECT_FALSE(write_segv(map + off - 1));
+	EXPECT_FALSE(write_segv(map + off + len));
+	check_pages_outside(_metadata, map, self->fd, self->page, &ro, 1,
+			    PATTERN_SEED);
+
+	ASSERT_EQ(0, mprotect(map + off, len, PROT_READ | PROT_WRITE));
+	EXPECT_FALSE(write_segv(map + off));
+	fill_pattern(map + off, off, len, ~PATTERN_SEED);
+	check_pages_outside(_metadata, map, self->fd, self->page, NULL, 0,
+			    ~PATTERN_SEED);
+	munmap(map, self->size);
+	close(dmabuf);
+}
+
 /*
  * DMA_BUF_IOCTL_SYNC takes reads, writes or both, starting or ending, on
- * every memory type (a no-op where nothing needs syncing).
+ * every memory type (a no-op where nothing needs syncing), through a
+ * read-write and a read-only dma-buf alike: the dma-buf core does not
+ * refuse write syncs on a read-only one, and gdmabuf's docs do not either.
  */
 TEST_F(export, sync_every_direction)
 {
+	const __u32 modes[] = { O_RDWR, O_RDONLY };
 	const __u64 flags[] = {
 		DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ,
 		DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ,
@@ -698,22 +1266,29 @@ TEST_F(export, sync_every_direction)
 		DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
 		DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW,
 	};
-	unsigned int i;
+	unsigned int i, m;
 	int dmabuf;
 
-	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, dmabuf);
-	for (i = 0; i < ARRAY_SIZE(flags); i++) {
-		EXPECT_EQ(0, dmabuf_sync_errno(dmabuf, flags[i])) {
-			TH_LOG("flags %#llx", (unsigned long long)flags[i]);
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+		dmabuf = export_buffer(self->fd, modes[m] | O_CLOEXEC);
+		ASSERT_LE(0, dmabuf);
+		for (i = 0; i < ARRAY_SIZE(flags); i++) {
+			EXPECT_EQ(0, dmabuf_sync_errno(dmabuf, flags[i])) {
+				TH_LOG("flags %#llx, fd mode %#x",
+				       (unsigned long long)flags[i], modes[m]);
+			}
 		}
+		close(dmabuf);
 	}
-	close(dmabuf);
 }
 
-/* Flags without READ or WRITE, or with unknown bits, are refused. */
+/*
+ * Flags without READ or WRITE, or with unknown bits, are refused with
+ * EINVAL (dma-buf.c), through a read-write and a read-only dma-buf.
+ */
 TEST_F(export, sync_bad_flags_einval)
 {
+	const __u32 modes[] = { O_RDWR, O_RDONLY };
 	const __u64 flags[] = {
 		DMA_BUF_SYNC_START,
 		DMA_BUF_SYNC_END,
@@ -722,16 +1297,30 @@ TEST_F(export, sync_bad_flags_einval)
 		DMA_BUF_SYNC_RW | DMA_BUF_SYNC_END | 1ULL << 63,
 		UINT64_MAX,
 	};
-	unsigned int i;
+	unsigned int i, m;
+	int dmabuf;
+
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+		dmabuf = export_buffer(self->fd, modes[m] | O_CLOEXEC);
+		ASSERT_LE(0, dmabuf);
+		for (i = 0; i < ARRAY_SIZE(flags); i++) {
+			EXPECT_EQ(EINVAL, dmabuf_sync_errno(dmabuf, flags[i])) {
+				TH_LOG("flags %#llx, fd mode %#x",
+				       (unsigned long long)flags[i], modes[m]);
+			}
+		}
+		close(dmabuf);
+	}
+}
+
+/* A DMA_BUF_IOCTL_SYNC struct that cannot be read fails with EFAULT. */
+TEST_F(export, sync_bad_pointer_efault)
+{
 	int dmabuf;
 
 	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, dmabuf);
-	for (i = 0; i < ARRAY_SIZE(flags); i++) {
-		EXPECT_EQ(EINVAL, dmabuf_sync_errno(dmabuf, flags[i])) {
-			TH_LOG("flags %#llx", (unsigned long long)flags[i]);
-		}
-	}
+	EXPECT_EQ(EFAULT, ioctl_errno(dmabuf, DMA_BUF_IOCTL_SYNC, NULL));
 	close(dmabuf);
 }
 
@@ -980,8 +1569,8 @@ TEST_F(export, export_after_last_close)
 
 /*
  * vgem imports the dma-buf (attaching and mapping it for its device);
- * the dma-buf vgem hands back for the handle is this one, and data
- * round-trips between the buffer fd's mapping and a mapping of it, with
+ * the dma-buf vgem hands back for the handle is this one, a mapping of it
+ * is the buffer fd's memory, and the syncs of a round trip succeed with
  * the attachment mapped and after the handle is closed.
  */
 TEST_F(export, vgem_import_round_trip)
@@ -992,6 +1581,8 @@ TEST_F(export, vgem_import_round_trip)
 	vgem = open_vgem();
 	if (vgem < 0)
 		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	if (!debugfs_readable())
+		SKIP(return, "no " DMABUF_BUFINFO " (debugfs not mounted?)");
 	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, dmabuf);
 	mine = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -1005,8 +1596,9 @@ TEST_F(export, vgem_import_round_trip)
 }
 
 /*
- * Two vgem files import the dma-buf: two attachments, both mapped. Syncs
- * reach both, and closing one handle leaves the other working.
+ * Two vgem files import the dma-buf: two attachments, both mapped, as
+ * bufinfo shows. The memory is the same and syncs succeed with both, and
+ * closing one handle detaches only that one and leaves the other working.
  */
 TEST_F(export, vgem_two_importers)
 {
@@ -1017,12 +1609,15 @@ TEST_F(export, vgem_two_importers)
 	vgem[0] = open_vgem();
 	if (vgem[0] < 0)
 		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	if (!debugfs_readable())
+		SKIP(return, "no " DMABUF_BUFINFO " (debugfs not mounted?)");
 	vgem[1] = open_vgem();
 	ASSERT_LE(0, vgem[1]);
 	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, dmabuf);
 	ASSERT_EQ(0, vgem_import(vgem[0], dmabuf, &handle[0]));
 	ASSERT_EQ(0, vgem_import(vgem[1], dmabuf, &handle[1]));
+	EXPECT_EQ(2, attachments(dmabuf));
 
 	mine = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    self->fd, 0);
@@ -1035,8 +1630,10 @@ TEST_F(export, vgem_two_importers)
 	check_round_trip(_metadata, back, mine, theirs, self->size);
 
 	EXPECT_EQ(0, vgem_close_errno(vgem[0], handle[0]));
+	EXPECT_EQ(1, attachments(dmabuf));
 	check_round_trip(_metadata, back, mine, theirs, self->size);
 	EXPECT_EQ(0, vgem_close_errno(vgem[1], handle[1]));
+	EXPECT_EQ(0, attachments(dmabuf));
 
 	munmap(theirs, self->size);
 	munmap(mine, self->size);
@@ -1044,6 +1641,78 @@ TEST_F(export, vgem_two_importers)
 	close(dmabuf);
 	close(vgem[1]);
 	close(vgem[0]);
+}
+
+/*
+ * With vgem's attachment mapped (bufinfo shows it), DMA_BUF_IOCTL_SYNC
+ * succeeds in each direction, starting and ending, on our dma-buf fd and
+ * on the one vgem hands back, and data written between the syncs through
+ * one side's mapping reads back through the other's, both ways. That the
+ * syncs reach the importer's mapping is for KUnit to see.
+ */
+TEST_F(export, vgem_mapped_sync_every_direction)
+{
+	/* the writer's direction, then the reader's */
+	const __u64 dirs[][2] = {
+		{ DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_READ },
+		{ DMA_BUF_SYNC_RW, DMA_BUF_SYNC_RW },
+		{ DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_RW },
+		{ DMA_BUF_SYNC_RW, DMA_BUF_SYNC_READ },
+	};
+	int vgem, dmabuf, back, fds[2];
+	void *maps[2];
+	__u32 handle = 0;
+	unsigned int i, w;
+
+	vgem = open_vgem();
+	if (vgem < 0)
+		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	if (!debugfs_readable())
+		SKIP(return, "no " DMABUF_BUFINFO " (debugfs not mounted?)");
+	dmabuf = export_buffer(self->fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, vgem_import(vgem, dmabuf, &handle));
+	ASSERT_EQ(1, attachments(dmabuf));
+	back = vgem_dmabuf(vgem, handle);
+	ASSERT_LE(0, back);
+
+	/* ours: the buffer fd's mapping; the importer's: its dma-buf's */
+	fds[0] = dmabuf;
+	fds[1] = back;
+	maps[0] = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       self->fd, 0);
+	ASSERT_NE(MAP_FAILED, maps[0]);
+	maps[1] = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       back, 0);
+	ASSERT_NE(MAP_FAILED, maps[1]);
+
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		for (w = 0; w < 2; w++) {
+			const __u32 seed = PATTERN_SEED + 2 * i + w;
+			const unsigned int r = !w;
+
+			dmabuf_sync(_metadata, fds[w], DMA_BUF_SYNC_START | dirs[i][0]);
+			fill_pattern(maps[w], 0, self->size, seed);
+			dmabuf_sync(_metadata, fds[w], DMA_BUF_SYNC_END | dirs[i][0]);
+			dmabuf_sync(_metadata, fds[r], DMA_BUF_SYNC_START | dirs[i][1]);
+			EXPECT_EQ(-1, pattern_mismatch(maps[r], 0, self->size,
+						       seed)) {
+				TH_LOG("flags %#llx then %#llx, %s to %s",
+				       (unsigned long long)dirs[i][0],
+				       (unsigned long long)dirs[i][1],
+				       w ? "vgem" : "us", w ? "us" : "vgem");
+			}
+			dmabuf_sync(_metadata, fds[r], DMA_BUF_SYNC_END | dirs[i][1]);
+		}
+	}
+	EXPECT_EQ(1, attachments(dmabuf));
+
+	EXPECT_EQ(0, vgem_close_errno(vgem, handle));
+	munmap(maps[1], self->size);
+	munmap(maps[0], self->size);
+	close(back);
+	close(dmabuf);
+	close(vgem);
 }
 
 /*
@@ -1184,8 +1853,106 @@ TEST_F(export, unload_refused_with_dmabuf)
 }
 
 /*
- * For comparison, the same round trip with a dma-buf of the system
- * DMA-BUF heap imported into vgem.
+ * A buffer whose only holder is vgem's import of its dma-buf: allocate,
+ * export, import, then close the dma-buf, buffer and control fds. The
+ * buffer's id into @id, the dma-buf's inode into @ino, vgem's handle into
+ * @handle.
+ */
+static void hold_by_vgem_only(struct __test_metadata *_metadata,
+			      __u32 mem_type, __u32 layout, size_t size,
+			      int vgem, __u64 *id,
+			      unsigned long *ino, __u32 *handle)
+{
+	int ctl, fd, dmabuf;
+
+	ctl = open(GDMABUF_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, ctl);
+	fd = alloc_buffer(ctl, size, mem_type, layout, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	*id = buffer_id(fd);
+	ASSERT_NE(0, *id);
+	dmabuf = export_buffer(fd, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dmabuf);
+	*ino = fd_ino(dmabuf);
+	ASSERT_EQ(0, vgem_import(vgem, dmabuf, handle));
+	ASSERT_EQ(0, close(dmabuf));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, close(ctl));
+}
+
+/*
+ * The module cannot be unloaded while only an importer holds a buffer:
+ * vgem's GEM object, with every gdmabuf fd closed. Once vgem lets go, by
+ * closing the handle and then, for a second buffer, by closing its fd,
+ * the dma-buf and the buffer are freed and the module reference is
+ * dropped.
+ */
+TEST_F(export, unload_refused_with_vgem_import)
+{
+	struct bufinfo bi = {};
+	unsigned long ino;
+	unsigned int round;
+	__u32 handle = 0;
+	long with;
+	int vgem, ret;
+	__u64 id;
+
+	if (access(GDMABUF_SYSFS "/refcnt", F_OK))
+		SKIP(return, "gdmabuf is built in");
+	if (module_has_holders())
+		SKIP(return, "another module depends on gdmabuf");
+	if (!debugfs_readable())
+		SKIP(return, "no " DMABUF_BUFINFO " (debugfs not mounted?)");
+	vgem = open_vgem();
+	if (vgem < 0)
+		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	close(self->fd);
+	self->fd = -1;
+	close(self->ctl);
+	self->ctl = -1;
+
+	for (round = 0; round < 2; round++) {
+		const bool close_vgem_fd = round;
+
+		hold_by_vgem_only(_metadata, variant->mem_type, variant->layout,
+				  self->size, vgem, &id, &ino, &handle);
+		with = read_refcnt();
+		ASSERT_LE(1, with);
+		ASSERT_EQ(1, bufinfo_scan(ino, "gdmabuf", &bi));
+		EXPECT_EQ(1, bi.attached);
+		EXPECT_LE(1, bi.count);
+		EXPECT_EQ(1, buffers_lists(id));
+
+		ret = syscall(__NR_delete_module, "gdmabuf", O_NONBLOCK);
+		if (ret && errno == EPERM)
+			SKIP(return, "module unloading not permitted");
+		ASSERT_EQ(-1, ret) {
+			TH_LOG("gdmabuf was unloaded with a buffer imported");
+		}
+		EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY) {
+			TH_LOG("delete_module: %s", strerror(errno));
+		}
+
+		if (close_vgem_fd) {
+			EXPECT_EQ(0, close(vgem));
+			vgem = -1;
+		} else {
+			EXPECT_EQ(0, vgem_close_errno(vgem, handle));
+		}
+		EXPECT_EQ(with - 1, read_refcnt()) {
+			TH_LOG("round %u", round);
+		}
+		EXPECT_EQ(0, bufinfo_scan(ino, NULL, NULL));
+		EXPECT_EQ(0, buffers_lists(id)) {
+			TH_LOG("round %u: buffer %llu outlives vgem's import",
+			       round, (unsigned long long)id);
+		}
+	}
+}
+
+/*
+ * For comparison, the same checks with a dma-buf of the system DMA-BUF
+ * heap imported into vgem.
  */
 TEST(system_heap_vgem_round_trip)
 {
@@ -1205,6 +1972,11 @@ TEST(system_heap_vgem_round_trip)
 	if (vgem < 0) {
 		close(heap);
 		SKIP(return, "no vgem device (CONFIG_DRM_VGEM)");
+	}
+	if (!debugfs_readable()) {
+		close(heap);
+		close(vgem);
+		SKIP(return, "no " DMABUF_BUFINFO " (debugfs not mounted?)");
 	}
 	ASSERT_EQ(0, ioctl_errno(heap, DMA_HEAP_IOCTL_ALLOC, &alloc));
 	close(heap);
