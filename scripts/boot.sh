@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 MODE=${1:?usage: boot.sh selftest|demo|bench}
-TIMEOUT=${GUEST_TIMEOUT:-1200}
+TIMEOUT=${GUEST_TIMEOUT:-1800}
 LOG=$LOGS/guest-$ARCH-$MODE.log
 APPEND="panic=-1 gdmabuf_bench=$MODE"
 MEM=2G
