@@ -50,9 +50,12 @@ KNOWN_LEAKS = [
 # beyond the tolerance, is memory nobody accounts for: a page leak. CMA's
 # free pages are checked on their own, with room for movable pages that
 # the page allocator put there before the tests and elsewhere after.
+# Seen: -0.4 MiB on x86_64, -8.9 MiB on arm64, whose KASAN_VMALLOC keeps
+# the shadow of freed vmalloc areas until lazily freed ones reach 32 MiB
+# per fls(CPUs): up to 8 MiB of shadow in these 2-CPU guests, plus 8 MiB.
 HELD = ('MemFree', 'PerCpuLists', 'Cached', 'Buffers', 'AnonPages', 'Slab',
         'KernelStack', 'PageTables', 'Percpu', 'VmallocUsed')
-HELD_TOLERANCE_KB = 8 * 1024
+HELD_TOLERANCE_KB = 16 * 1024
 CMA_TOLERANCE_KB = 32 * 1024
 
 
