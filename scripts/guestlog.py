@@ -49,14 +49,15 @@ KNOWN_LEAKS = [
 # KASAN's quarantine, page tables, stacks, vmalloc). What went elsewhere,
 # beyond the tolerance, is memory nobody accounts for: a page leak. CMA's
 # free pages are checked on their own, with room for movable pages that
-# the page allocator put there before the tests and elsewhere after.
+# the page allocator put there before the tests and elsewhere after
+# (seen: -20 to +18 MiB); a leak there also shows in the first check.
 # Seen: -0.4 MiB on x86_64, -8.9 MiB on arm64, whose KASAN_VMALLOC keeps
 # the shadow of freed vmalloc areas until lazily freed ones reach 32 MiB
 # per fls(CPUs): up to 8 MiB of shadow in these 2-CPU guests, plus 8 MiB.
 HELD = ('MemFree', 'PerCpuLists', 'Cached', 'Buffers', 'AnonPages', 'Slab',
         'KernelStack', 'PageTables', 'Percpu', 'VmallocUsed')
 HELD_TOLERANCE_KB = 16 * 1024
-CMA_TOLERANCE_KB = 32 * 1024
+CMA_TOLERANCE_KB = 64 * 1024
 
 
 def section(lines, name):
