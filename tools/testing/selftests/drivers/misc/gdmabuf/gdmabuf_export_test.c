@@ -39,7 +39,6 @@
 #define DRM_MAX_CARDS	16
 #define SYSTEM_HEAP	"/dev/dma_heap/system"
 #define DMABUF_BUFINFO	"/sys/kernel/debug/dma_buf/bufinfo"
-#define GDMABUF_BUFFERS	"/sys/kernel/debug/gdmabuf/buffers"
 
 /* Pages of the fixture's buffer: scatter-gather makes 16 + 2 + 1. */
 #define BUF_PAGES	19
@@ -354,29 +353,6 @@ static __u64 buffer_id(int fd)
 	struct gdmabuf_info info = {};
 
 	return ioctl(fd, GDMABUF_IOCTL_INFO, &info) ? 0 : info.id;
-}
-
-/*
- * 1 when gdmabuf's debugfs buffer list has a line for buffer @id, 0 when
- * not, -1 when the list cannot be read.
- */
-static int buffers_lists(__u64 id)
-{
-	char line[512];
-	int found = 0;
-	FILE *f;
-
-	f = fopen(GDMABUF_BUFFERS, "r");
-	if (!f)
-		return -1;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *end;
-		unsigned long long value = strtoull(line, &end, 10);
-
-		found = end != line && *end == ' ' && value == id;
-	}
-	fclose(f);
-	return found;
 }
 
 /* Whether the dma-buf core's debugfs file is there. */
@@ -765,7 +741,7 @@ TEST_F(export, export_emfile_no_leak)
 		SKIP(return, "no " DMABUF_BUFINFO " (debugfs not mounted?)");
 	id = buffer_id(self->fd);
 	ASSERT_NE(0, id);
-	ASSERT_EQ(1, buffers_lists(id));
+	ASSERT_EQ(1, debugfs_lists(id));
 	gdmabufs = bufinfo_scan(0, "gdmabuf", NULL);
 	ASSERT_LE(0, gdmabufs);
 
@@ -797,7 +773,7 @@ TEST_F(export, export_emfile_no_leak)
 	/* No reference on the buffer was left behind. */
 	EXPECT_EQ(0, close(self->fd));
 	self->fd = -1;
-	EXPECT_EQ(0, buffers_lists(id)) {
+	EXPECT_EQ(0, debugfs_lists(id)) {
 		TH_LOG("buffer %llu outlives its last fd", (unsigned long long)id);
 	}
 }
@@ -1921,7 +1897,7 @@ TEST_F(export, unload_refused_with_vgem_import)
 		ASSERT_EQ(1, bufinfo_scan(ino, "gdmabuf", &bi));
 		EXPECT_EQ(1, bi.attached);
 		EXPECT_LE(1, bi.count);
-		EXPECT_EQ(1, buffers_lists(id));
+		EXPECT_EQ(1, debugfs_lists(id));
 
 		ret = syscall(__NR_delete_module, "gdmabuf", O_NONBLOCK);
 		if (ret && errno == EPERM)
@@ -1943,7 +1919,7 @@ TEST_F(export, unload_refused_with_vgem_import)
 			TH_LOG("round %u", round);
 		}
 		EXPECT_EQ(0, bufinfo_scan(ino, NULL, NULL));
-		EXPECT_EQ(0, buffers_lists(id)) {
+		EXPECT_EQ(0, debugfs_lists(id)) {
 			TH_LOG("round %u: buffer %llu outlives vgem's import",
 			       round, (unsigned long long)id);
 		}

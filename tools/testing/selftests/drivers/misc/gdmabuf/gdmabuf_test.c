@@ -48,7 +48,6 @@
 #include "gdmabuf_util.h"
 
 #define DEBUGFS_ROOT	"/sys/kernel/debug"
-#define GDMABUF_DEBUGFS_BUFFERS	DEBUGFS_ROOT "/gdmabuf/buffers"
 /* An unprivileged identity: nobody/nogroup. */
 #define UNPRIV_ID	65534
 
@@ -205,29 +204,6 @@ static bool debugfs_mounted(void)
 	struct statfs sfs;
 
 	return !statfs(DEBUGFS_ROOT, &sfs) && sfs.f_type == DEBUGFS_MAGIC;
-}
-
-/*
- * 1 when a line of the debugfs buffer list starts with @id, 0 when none
- * does, -1 when the list cannot be read.
- */
-static int debugfs_lists(__u64 id)
-{
-	char line[512];
-	int found = 0;
-	FILE *f;
-
-	f = fopen(GDMABUF_DEBUGFS_BUFFERS, "r");
-	if (!f)
-		return -1;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *end;
-		unsigned long long value = strtoull(line, &end, 10);
-
-		found = end != line && *end == ' ' && value == id;
-	}
-	fclose(f);
-	return found;
 }
 
 /*

@@ -9,12 +9,15 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <linux/gdmabuf.h>
+
+#define GDMABUF_DEBUGFS_BUFFERS	"/sys/kernel/debug/gdmabuf/buffers"
 
 #define GDMABUF_DEV	"/dev/gdmabuf"
 #define GDMABUF_SYSFS	"/sys/module/gdmabuf"
@@ -123,6 +126,29 @@ static inline bool module_has_holders(void)
 		holders = entry->d_name[0] != '.';
 	closedir(dir);
 	return holders;
+}
+
+/*
+ * 1 when a line of gdmabuf's debugfs buffer list starts with @id, 0 when
+ * none does, -1 when the list cannot be read.
+ */
+static inline int debugfs_lists(__u64 id)
+{
+	char line[512];
+	int found = 0;
+	FILE *f;
+
+	f = fopen(GDMABUF_DEBUGFS_BUFFERS, "r");
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *end;
+		unsigned long long value = strtoull(line, &end, 10);
+
+		found = end != line && *end == ' ' && value == id;
+	}
+	fclose(f);
+	return found;
 }
 
 #endif /* __GDMABUF_UTIL_H */
