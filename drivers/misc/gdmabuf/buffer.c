@@ -3,21 +3,31 @@
  * gdmabuf buffer objects: allocation backends, lifetime, sync, and the
  * buffer fd with its ioctls.
  *
- * Memory comes from the DMA API for the buffer's device:
- * - cached, contiguous: dma_alloc_pages(), synced with
- *   dma_sync_single_range_for_{cpu,device}();
+ * Cached memory is gdmabuf's own, mapped for the buffer's device; coherent
+ * and write-combine memory is the device's, from its DMA allocator:
+ * - cached, contiguous: dma_alloc_pages() for gdmabuf's own device (or,
+ *   below a narrow mask that CMA lies beyond, pages from a zone the device
+ *   reaches), mapped with dma_map_page_attrs() for a named device, synced
+ *   with dma_sync_single_range_for_{cpu,device}();
  * - cached, scatter-gather: zeroed page blocks of the highest order the
  *   page allocator gives, naturally aligned in the buffer, from memory the
- *   device reaches without bounce buffers, each mapped with
- *   dma_map_page_attrs() and synced on its own;
+ *   device reaches without bounce buffers, mapped with dma_map_sgtable():
+ *   behind an IOMMU as one range of device addresses where it allows;
+ *   synced block by block;
  * - coherent and write-combine: dma_alloc_attrs(), mapped to userspace
  *   only by dma_mmap_attrs() so the user mapping has the kernel's
  *   attributes.
+ *
+ * When a named device's driver unbinds or the device goes away, its
+ * buffers are detached: nothing stays mapped for it, cached memory and its
+ * user mappings stay, and the device's own memory is freed after its user
+ * mappings are revoked.
  */
 
 #include <linux/anon_inodes.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -41,6 +51,16 @@
 
 static const struct file_operations gdmabuf_buffer_fops;
 
+/**
+ * struct gdmabuf_mm - an mm that mapped a buffer's revocable memory
+ * @node: entry in the buffer's list, under its mm_lock
+ * @mm: held with mmgrab()
+ */
+struct gdmabuf_mm {
+	struct list_head node;
+	struct mm_struct *mm;
+};
+
 /* DMA API attributes of coherent and write-combine memory. */
 unsigned long gdmabuf_dma_attrs(const struct gdmabuf_buffer *buf)
 {
@@ -48,74 +68,14 @@ unsigned long gdmabuf_dma_attrs(const struct gdmabuf_buffer *buf)
 	       DMA_ATTR_WRITE_COMBINE : 0;
 }
 
-static void gdmabuf_buffer_free_sg(struct gdmabuf_buffer *buf, unsigned int nsegs)
+static void gdmabuf_buffer_free_blocks(struct gdmabuf_buffer *buf,
+				       unsigned int nsegs)
 {
 	unsigned int i;
 
-	for (i = 0; i < nsegs; i++) {
-		struct gdmabuf_segment *seg = &buf->segs[i];
-
-		dma_unmap_page(buf->dev, seg->dma_addr,
-			       seg->npages << PAGE_SHIFT, DMA_BIDIRECTIONAL);
-		__free_pages(pfn_to_page(seg->pfn), ilog2(seg->npages));
-	}
-}
-
-static void gdmabuf_buffer_free_memory(struct gdmabuf_buffer *buf)
-{
-	struct gdmabuf_segment *seg = &buf->segs[0];
-
-	if (buf->mem_type != GDMABUF_MEM_CACHED)
-		dma_free_attrs(buf->dev, buf->size, buf->cpu_addr,
-			       seg->dma_addr, gdmabuf_dma_attrs(buf));
-	else if (buf->layout == GDMABUF_LAYOUT_CONTIGUOUS)
-		dma_free_pages(buf->dev, buf->size, pfn_to_page(seg->pfn),
-			       seg->dma_addr, DMA_BIDIRECTIONAL);
-	else
-		gdmabuf_buffer_free_sg(buf, buf->nsegs);
-}
-
-static int gdmabuf_buffer_alloc_contiguous(struct gdmabuf_buffer *buf)
-{
-	/* Charged to the caller's memcg unless it comes from CMA. */
-	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_NOWARN;
-	struct gdmabuf_segment *seg = &buf->segs[0];
-	struct page *page;
-
-	seg->npages = buf->size >> PAGE_SHIFT;
-	if (buf->mem_type != GDMABUF_MEM_CACHED) {
-		buf->cpu_addr = dma_alloc_attrs(buf->dev, buf->size,
-						&seg->dma_addr, gfp,
-						gdmabuf_dma_attrs(buf));
-		return buf->cpu_addr ? 0 : -ENOMEM;
-	}
-
-	page = dma_alloc_pages(buf->dev, buf->size, &seg->dma_addr,
-			       DMA_BIDIRECTIONAL, gfp);
-	if (!page)
-		return -ENOMEM;
-	seg->pfn = page_to_pfn(page);
-	/* It was zeroed through the cache: the device owns it from here. */
-	dma_sync_single_for_device(buf->dev, seg->dma_addr, buf->size,
-				   DMA_BIDIRECTIONAL);
-	return 0;
-}
-
-/* Make room for one more segment, doubling the table as needed. */
-static int gdmabuf_buffer_grow_segs(struct gdmabuf_buffer *buf, unsigned int n,
-				    unsigned int *room)
-{
-	struct gdmabuf_segment *segs;
-
-	if (n < *room)
-		return 0;
-	segs = kvrealloc(buf->segs, array_size(*room * 2, sizeof(*segs)),
-			 GFP_KERNEL_ACCOUNT);
-	if (!segs)
-		return -ENOMEM;
-	buf->segs = segs;
-	*room *= 2;
-	return 0;
+	for (i = 0; i < nsegs; i++)
+		__free_pages(pfn_to_page(buf->segs[i].pfn),
+			     ilog2(buf->segs[i].npages));
 }
 
 /*
@@ -147,52 +107,286 @@ static bool gdmabuf_sg_reachable(struct device *dev, struct page *page,
 }
 
 /* Mapped at a bounce buffer's address rather than its own. */
-static bool gdmabuf_sg_bounced(struct device *dev, struct page *page,
+static bool gdmabuf_sg_bounced(struct device *dev, phys_addr_t phys,
 			       dma_addr_t dma_addr)
 {
-	return !device_iommu_mapped(dev) &&
-	       dma_addr != phys_to_dma(dev, page_to_phys(page));
+	return !device_iommu_mapped(dev) && dma_addr != phys_to_dma(dev, phys);
+}
+
+static void gdmabuf_contiguous_free_pages(struct gdmabuf_buffer *buf,
+					  struct page *page)
+{
+	if (buf->exact_pages)
+		free_pages_exact(page_address(page), buf->size);
+	else
+		dma_free_pages(gdmabuf_own_device(), buf->size, page,
+			       buf->own_dma_addr, DMA_BIDIRECTIONAL);
 }
 
 /*
- * Allocate and map one block of at most 2^@order pages for @seg: the
- * largest order that succeeds, never one that needs a bounce buffer,
+ * Zeroed contiguous memory that the buffer's device reaches without bounce
+ * buffers: gdmabuf's own device's, from CMA for large sizes; where that
+ * lies beyond a narrow mask, the zone below it, up to the page allocator's
+ * largest block.
+ */
+static struct page *gdmabuf_contiguous_pages(struct gdmabuf_buffer *buf,
+					     gfp_t gfp)
+{
+	struct device *own = gdmabuf_own_device();
+	struct page *page;
+	void *vaddr;
+
+	page = dma_alloc_pages(own, buf->size, &buf->own_dma_addr,
+			       DMA_BIDIRECTIONAL, gfp);
+	if (page && gdmabuf_sg_reachable(buf->dev, page, buf->size))
+		return page;
+	if (page)
+		dma_free_pages(own, buf->size, page, buf->own_dma_addr,
+			       DMA_BIDIRECTIONAL);
+	if (!gdmabuf_sg_zone(buf->dev) || get_order(buf->size) > MAX_PAGE_ORDER)
+		return NULL;
+
+	vaddr = alloc_pages_exact(buf->size, gfp | __GFP_ZERO |
+				  gdmabuf_sg_zone(buf->dev));
+	if (!vaddr)
+		return NULL;
+	page = virt_to_page(vaddr);
+	if (gdmabuf_sg_reachable(buf->dev, page, buf->size)) {
+		buf->exact_pages = true;
+		return page;
+	}
+	free_pages_exact(vaddr, buf->size);
+	return NULL;
+}
+
+static int gdmabuf_buffer_alloc_contiguous(struct gdmabuf_buffer *buf)
+{
+	/* Charged to the caller's memcg unless it comes from CMA. */
+	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_NOWARN;
+	struct gdmabuf_segment *seg = &buf->segs[0];
+	struct page *page;
+
+	seg->npages = buf->size >> PAGE_SHIFT;
+	if (buf->mem_type != GDMABUF_MEM_CACHED) {
+		buf->cpu_addr = dma_alloc_attrs(buf->dev, buf->size,
+						&seg->dma_addr, gfp,
+						gdmabuf_dma_attrs(buf));
+		return buf->cpu_addr ? 0 : -ENOMEM;
+	}
+
+	page = gdmabuf_contiguous_pages(buf, gfp);
+	if (!page)
+		return -ENOMEM;
+	seg->pfn = page_to_pfn(page);
+	if (!buf->named) {
+		seg->dma_addr = buf->own_dma_addr;
+		/* It was zeroed through the cache: the device owns it now. */
+		dma_sync_single_for_device(buf->dev, seg->dma_addr, buf->size,
+					   DMA_BIDIRECTIONAL);
+		return 0;
+	}
+
+	/* Mapping it syncs it for the device. */
+	seg->dma_addr = dma_map_page_attrs(buf->dev, page, 0, buf->size,
+					   DMA_BIDIRECTIONAL, DMA_ATTR_NO_WARN);
+	if (dma_mapping_error(buf->dev, seg->dma_addr))
+		goto free_pages;
+	if (gdmabuf_sg_bounced(buf->dev, page_to_phys(page), seg->dma_addr)) {
+		dma_unmap_page(buf->dev, seg->dma_addr, buf->size,
+			       DMA_BIDIRECTIONAL);
+		goto free_pages;
+	}
+	return 0;
+
+free_pages:
+	gdmabuf_contiguous_free_pages(buf, page);
+	return -ENOMEM;
+}
+
+/* Make room for one more segment, doubling the table as needed. */
+static int gdmabuf_buffer_grow_segs(struct gdmabuf_buffer *buf, unsigned int n,
+				    unsigned int *room)
+{
+	struct gdmabuf_segment *segs;
+
+	if (n < *room)
+		return 0;
+	segs = kvrealloc(buf->segs, array_size(*room * 2, sizeof(*segs)),
+			 GFP_KERNEL_ACCOUNT);
+	if (!segs)
+		return -ENOMEM;
+	buf->segs = segs;
+	*room *= 2;
+	return 0;
+}
+
+/*
+ * Allocate one block of at most 2^@order pages for @seg: the largest order
+ * that succeeds, never one the device would need a bounce buffer for,
  * which would hold its slots for the buffer's life.
  */
 static int gdmabuf_sg_alloc_block(struct gdmabuf_buffer *buf,
 				  unsigned int order, gfp_t zone,
 				  struct gdmabuf_segment *seg)
 {
-	struct device *dev = buf->dev;
-
 	for (;; order--) {
 		gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN | zone;
-		size_t size = PAGE_SIZE << order;
 		struct page *page;
 
 		/* compound, so importers may take references on any page */
 		if (order)
 			gfp |= __GFP_NORETRY | __GFP_COMP;
 		page = alloc_pages(gfp, order);
-		if (page && gdmabuf_sg_reachable(dev, page, size)) {
-			seg->dma_addr = dma_map_page_attrs(dev, page, 0, size,
-							   DMA_BIDIRECTIONAL,
-							   DMA_ATTR_NO_WARN);
-			if (!dma_mapping_error(dev, seg->dma_addr) &&
-			    !gdmabuf_sg_bounced(dev, page, seg->dma_addr)) {
-				seg->pfn = page_to_pfn(page);
-				seg->npages = 1UL << order;
-				return 0;
-			}
-			if (!dma_mapping_error(dev, seg->dma_addr))
-				dma_unmap_page(dev, seg->dma_addr, size,
-					       DMA_BIDIRECTIONAL);
+		if (page && gdmabuf_sg_reachable(buf->dev, page, PAGE_SIZE << order)) {
+			seg->pfn = page_to_pfn(page);
+			seg->npages = 1UL << order;
+			return 0;
 		}
 		if (page)
 			__free_pages(page, order);
 		if (!order)
 			return -ENOMEM;
 	}
+}
+
+/*
+ * log2 of the largest piece of a block that one mapping entry for @dev
+ * holds: within its maximum segment and mapping size and its segment
+ * boundary. Blocks are naturally aligned powers of two, and so are their
+ * pieces, which therefore never cross a boundary.
+ */
+static unsigned int gdmabuf_piece_shift(struct device *dev)
+{
+	size_t max = min_t(size_t, dma_get_max_seg_size(dev),
+			   dma_max_mapping_size(dev));
+	unsigned long boundary = dma_get_seg_boundary(dev);
+
+	if (boundary != ULONG_MAX)
+		max = min_t(size_t, max, boundary + 1);
+	return max_t(unsigned int, PAGE_SHIFT, ilog2(max));
+}
+
+/*
+ * Give every block the device address of its first byte, from the mapped
+ * table: DMA entries hold whole pieces, in order. A block must be one
+ * linear range for the device, and without an IOMMU at its own address.
+ */
+static int gdmabuf_sg_assign_dma(struct gdmabuf_buffer *buf)
+{
+	struct scatterlist *sg, *dma_sg = buf->sgt.sgl;
+	u64 dma_off = 0, block_off = 0;
+	unsigned int i, block = 0;
+
+	for_each_sgtable_sg(&buf->sgt, sg, i) {
+		struct gdmabuf_segment *seg = &buf->segs[block];
+		dma_addr_t addr;
+
+		if (dma_off == sg_dma_len(dma_sg)) {
+			dma_sg = sg_next(dma_sg);
+			dma_off = 0;
+		}
+		if (!dma_sg || !sg_dma_len(dma_sg))
+			return -EIO;
+		addr = sg_dma_address(dma_sg) + dma_off;
+		dma_off += sg->length;
+		if (gdmabuf_sg_bounced(buf->dev, sg_phys(sg), addr))
+			return -ENOMEM;
+		if (!block_off)
+			seg->dma_addr = addr;
+		else if (addr != seg->dma_addr + block_off)
+			return -EIO;
+		block_off += sg->length;
+		if (block_off == (u64)seg->npages << PAGE_SHIFT) {
+			block++;
+			block_off = 0;
+		}
+	}
+	return 0;
+}
+
+/* Map the blocks for the device, split into pieces it takes. */
+static int gdmabuf_sg_map(struct gdmabuf_buffer *buf)
+{
+	unsigned int shift = gdmabuf_piece_shift(buf->dev);
+	unsigned int i, n = 0;
+	struct scatterlist *sg;
+	int ret;
+
+	for (i = 0; i < buf->nsegs; i++)
+		n += DIV_ROUND_UP((u64)buf->segs[i].npages << PAGE_SHIFT,
+				  1ULL << shift);
+	ret = sg_alloc_table(&buf->sgt, n, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret;
+	sg = buf->sgt.sgl;
+	for (i = 0; i < buf->nsegs; i++) {
+		unsigned long npages = buf->segs[i].npages, off;
+		unsigned long piece = min(npages, 1UL << (shift - PAGE_SHIFT));
+
+		for (off = 0; off < npages; off += piece) {
+			sg_set_page(sg, pfn_to_page(buf->segs[i].pfn + off),
+				    piece << PAGE_SHIFT, 0);
+			sg = sg_next(sg);
+		}
+	}
+	buf->piece_shift = shift;
+
+	/* Mapping syncs the zeroed blocks for the device. */
+	ret = dma_map_sgtable(buf->dev, &buf->sgt, DMA_BIDIRECTIONAL,
+			      DMA_ATTR_NO_WARN);
+	if (ret)
+		goto free_table;
+	ret = gdmabuf_sg_assign_dma(buf);
+	if (ret)
+		goto unmap;
+	return 0;
+
+unmap:
+	dma_unmap_sgtable(buf->dev, &buf->sgt, DMA_BIDIRECTIONAL, 0);
+free_table:
+	sg_free_table(&buf->sgt);
+	return -ENOMEM;
+}
+
+/*
+ * The DMA segments: blocks merged where an IOMMU made their addresses one
+ * range (videobuf2-dma-contig does the same for user pages), whatever the
+ * device's maximum segment size, which a device without scatter-gather
+ * does not care about; without an IOMMU, the blocks themselves.
+ */
+static int gdmabuf_sg_dma_segments(struct gdmabuf_buffer *buf)
+{
+	struct gdmabuf_segment *segs = buf->segs, *out;
+	unsigned int i, n = 0;
+	dma_addr_t end = 0;
+
+	buf->dma_segs = buf->segs;
+	buf->nr_dma_segs = buf->nsegs;
+	if (!device_iommu_mapped(buf->dev))
+		return 0;
+
+	for (i = 0; i < buf->nsegs; i++) {
+		if (!i || segs[i].dma_addr != end)
+			n++;
+		end = segs[i].dma_addr + ((u64)segs[i].npages << PAGE_SHIFT);
+	}
+	if (n == buf->nsegs)
+		return 0;
+	out = kvcalloc(n, sizeof(*out), GFP_KERNEL_ACCOUNT);
+	if (!out)
+		return -ENOMEM;
+	for (i = 0, n = 0; i < buf->nsegs; i++) {
+		if (!i || segs[i].dma_addr != end) {
+			out[n].pgoff = segs[i].pgoff;
+			out[n].dma_addr = segs[i].dma_addr;
+			n++;
+		}
+		out[n - 1].npages += segs[i].npages;
+		end = segs[i].dma_addr + ((u64)segs[i].npages << PAGE_SHIFT);
+	}
+	buf->dma_segs = out;
+	buf->nr_dma_segs = n;
+	return 0;
 }
 
 /*
@@ -233,23 +427,50 @@ static int gdmabuf_buffer_alloc_sg(struct gdmabuf_buffer *buf)
 		cond_resched();
 	}
 	buf->nsegs = n;
+	ret = gdmabuf_sg_map(buf);
+	if (ret)
+		goto free_segments;
+	ret = gdmabuf_sg_dma_segments(buf);
+	if (ret)
+		goto unmap;
 	return 0;
 
+unmap:
+	dma_unmap_sgtable(buf->dev, &buf->sgt, DMA_BIDIRECTIONAL, 0);
+	sg_free_table(&buf->sgt);
 free_segments:
-	gdmabuf_buffer_free_sg(buf, n);
+	gdmabuf_buffer_free_blocks(buf, n);
 	return ret;
 }
 
-/* No segment needs cache maintenance or bouncing: sync can be skipped. */
+/*
+ * The device snoops CPU caches and no segment is bounced: sync can be
+ * skipped. dma_need_sync() is true for every IOMMU device, which maps
+ * memory at its own address anyway, so ask it only without an IOMMU.
+ */
 static bool gdmabuf_buffer_coherent(const struct gdmabuf_buffer *buf)
 {
 	unsigned int i;
 
-	for (i = 0; i < buf->nsegs; i++)
-		if (dma_need_sync(buf->dev, buf->segs[i].dma_addr))
+	if (!dev_is_dma_coherent(buf->dev))
+		return false;
+	if (device_iommu_mapped(buf->dev))
+		return true;
+	for (i = 0; i < buf->nr_dma_segs; i++)
+		if (dma_need_sync(buf->dev, buf->dma_segs[i].dma_addr))
 			return false;
 	return true;
 }
+
+/*
+ * Coherent and write-combine memory of a named device is the device's:
+ * it goes when the device does, and so do its user mappings.
+ */
+bool gdmabuf_buffer_revocable(const struct gdmabuf_buffer *buf)
+{
+	return buf->named && buf->mem_type != GDMABUF_MEM_CACHED;
+}
+EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_revocable);
 
 static u32 gdmabuf_cpu_mapping(const struct gdmabuf_buffer *buf)
 {
@@ -264,7 +485,9 @@ static u32 gdmabuf_cpu_mapping(const struct gdmabuf_buffer *buf)
 /*
  * Allocate a zeroed buffer of @size bytes (a non-zero multiple of
  * PAGE_SIZE no larger than max_buffer_size, checked by the caller) for
- * @dev, within the total limit.
+ * @dev, within the total limit. The buffer holds a reference on @dev
+ * unless it is gdmabuf's own; a caller that is not KUnit holds its device
+ * lock, so that its driver stays bound until the buffer is listed.
  */
 struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
 					     u32 mem_type, u32 layout)
@@ -290,7 +513,12 @@ struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
 	mutex_init(&buf->export_lock);
 	mutex_init(&buf->lock);
 	INIT_LIST_HEAD(&buf->attachments);
+	init_rwsem(&buf->mem_lock);
+	mutex_init(&buf->mm_lock);
+	INIT_LIST_HEAD(&buf->mms);
 	buf->dev = dev;
+	buf->named = dev != gdmabuf_own_device();
+	buf->piece_shift = BITS_PER_LONG - 1;
 	buf->size = size;
 	buf->mem_type = mem_type;
 	buf->layout = layout;
@@ -305,14 +533,21 @@ struct gdmabuf_buffer *gdmabuf_buffer_create(struct device *dev, u64 size,
 		ret = gdmabuf_buffer_alloc_contiguous(buf);
 	if (ret)
 		goto free_segs;
+	if (buf->layout == GDMABUF_LAYOUT_CONTIGUOUS) {
+		buf->dma_segs = buf->segs;
+		buf->nr_dma_segs = 1;
+	}
 
 	buf->coherent = gdmabuf_buffer_coherent(buf);
 	buf->cpu_mapping = gdmabuf_cpu_mapping(buf);
+	if (buf->named)
+		get_device(dev);
 	gdmabuf_list_add(buf);
 	return buf;
 
 free_segs:
 	kvfree(buf->segs);
+	mutex_destroy(&buf->mm_lock);
 	mutex_destroy(&buf->lock);
 	mutex_destroy(&buf->export_lock);
 free_buf:
@@ -323,14 +558,138 @@ uncharge:
 }
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_create);
 
+/*
+ * Undo the mapping for the device, and free memory that is the device's;
+ * with mem_lock held for writing, or the last reference. Cached memory
+ * stays the CPU's: no sync, which could discard lines the CPU wrote.
+ */
+static void gdmabuf_buffer_unmap(struct gdmabuf_buffer *buf)
+{
+	struct gdmabuf_segment *seg = &buf->segs[0];
+
+	if (buf->mem_type != GDMABUF_MEM_CACHED) {
+		dma_free_attrs(buf->dev, buf->size, buf->cpu_addr,
+			       seg->dma_addr, gdmabuf_dma_attrs(buf));
+		buf->cpu_addr = NULL;
+	} else if (buf->layout == GDMABUF_LAYOUT_SCATTER_GATHER) {
+		dma_unmap_sgtable(buf->dev, &buf->sgt, DMA_BIDIRECTIONAL,
+				  DMA_ATTR_SKIP_CPU_SYNC);
+	} else if (buf->named) {
+		dma_unmap_page_attrs(buf->dev, seg->dma_addr, buf->size,
+				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+	}
+}
+
+/* Free cached memory, which is gdmabuf's and outlives the mapping. */
+static void gdmabuf_buffer_free_pages(struct gdmabuf_buffer *buf)
+{
+	if (buf->mem_type != GDMABUF_MEM_CACHED)
+		return;
+	if (buf->layout == GDMABUF_LAYOUT_SCATTER_GATHER) {
+		sg_free_table(&buf->sgt);
+		gdmabuf_buffer_free_blocks(buf, buf->nsegs);
+	} else {
+		gdmabuf_contiguous_free_pages(buf, pfn_to_page(buf->segs[0].pfn));
+	}
+}
+
+/* Drop the mms that mapped revocable memory, taking them off @buf. */
+static void gdmabuf_buffer_drop_mms(struct gdmabuf_buffer *buf, bool wait)
+{
+	struct gdmabuf_mm *m, *next;
+	LIST_HEAD(mms);
+
+	/* not under mm_lock: mmap() takes that under mmap_lock */
+	scoped_guard(mutex, &buf->mm_lock)
+		list_splice_init(&buf->mms, &mms);
+	list_for_each_entry_safe(m, next, &mms, node) {
+		/* an mmap() holds it for writing until its VMA is linked */
+		if (wait) {
+			mmap_read_lock(m->mm);
+			mmap_read_unlock(m->mm);
+		}
+		mmdrop(m->mm);
+		kfree(m);
+	}
+}
+
+/* Remember that @mm maps @buf's revocable memory; under mmap_lock. */
+int gdmabuf_buffer_add_mm(struct gdmabuf_buffer *buf, struct mm_struct *mm)
+{
+	struct gdmabuf_mm *m;
+
+	guard(mutex)(&buf->mm_lock);
+	list_for_each_entry(m, &buf->mms, node)
+		if (m->mm == mm)
+			return 0;
+	m = kmalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return -ENOMEM;
+	mmgrab(mm);
+	m->mm = mm;
+	list_add(&m->node, &buf->mms);
+	return 0;
+}
+
+/*
+ * Detach @buf from its device, which is going away: unmap cached memory
+ * for it, which stays as it is for the CPU; revoke every user mapping of
+ * the device's own memory and free it. Faults on cached memory need no
+ * lock, as its pages stay.
+ */
+static void gdmabuf_buffer_detach(struct gdmabuf_buffer *buf)
+{
+	scoped_guard(rwsem_write, &buf->mem_lock) {
+		if (buf->detached)
+			return;
+		buf->detached = true;
+		if (!gdmabuf_buffer_revocable(buf)) {
+			gdmabuf_buffer_unmap(buf);
+			return;
+		}
+	}
+
+	/* No mmap() maps it any more; those that did have linked VMAs. */
+	gdmabuf_buffer_drop_mms(buf, true);
+	scoped_guard(rwsem_write, &buf->mem_lock) {
+		if (buf->mapping)
+			unmap_mapping_range(buf->mapping, 0, 0, 1);
+		gdmabuf_buffer_unmap(buf);
+	}
+}
+
+/* Detach every buffer of @dev, before its driver unbinds or it goes. */
+void gdmabuf_buffers_detach(struct device *dev)
+{
+	struct gdmabuf_buffer *buf;
+
+	guard(mutex)(&gdmabuf_lock);
+	list_for_each_entry(buf, &gdmabuf_buffers, node)
+		if (buf->dev == dev)
+			gdmabuf_buffer_detach(buf);
+}
+EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffers_detach);
+
 static void gdmabuf_buffer_release(struct kref *ref)
 {
 	struct gdmabuf_buffer *buf = container_of(ref, struct gdmabuf_buffer, ref);
 
+	/* Before leaving the list: a detach either did it or waits for it. */
+	scoped_guard(rwsem_write, &buf->mem_lock) {
+		if (!buf->detached)
+			gdmabuf_buffer_unmap(buf);
+		buf->detached = true;
+	}
 	gdmabuf_list_del(buf);
-	gdmabuf_buffer_free_memory(buf);
+	gdmabuf_buffer_free_pages(buf);
 	gdmabuf_uncharge(buf->size);
+	gdmabuf_buffer_drop_mms(buf, false);
+	if (buf->named)
+		put_device(buf->dev);
+	if (buf->dma_segs != buf->segs)
+		kvfree(buf->dma_segs);
 	kvfree(buf->segs);
+	mutex_destroy(&buf->mm_lock);
 	mutex_destroy(&buf->lock);
 	mutex_destroy(&buf->export_lock);
 	kfree(buf);
@@ -356,9 +715,10 @@ static enum dma_data_direction gdmabuf_sync_dir(u32 flags)
 }
 
 /*
- * Sync the bytes [@start, @end) of cached memory, segment by segment. A
- * scatter-gather buffer can have millions of segments: find the first by
- * binary search, and let others run between segments.
+ * Sync the bytes [@start, @end) of cached memory, block by block, and in a
+ * block piece by piece as each was mapped; with mem_lock held. A
+ * scatter-gather buffer can have millions of blocks: find the first by
+ * binary search, and let others run between blocks.
  */
 static void gdmabuf_buffer_sync_range(struct gdmabuf_buffer *buf, u64 start,
 				      u64 end, enum dma_data_direction dir,
@@ -368,8 +728,9 @@ static void gdmabuf_buffer_sync_range(struct gdmabuf_buffer *buf, u64 start,
 	unsigned int i;
 	int first;
 
+	lockdep_assert_held(&buf->mem_lock);
 	/* Coherent and write-combine memory is never cached for the CPU. */
-	if (buf->mem_type != GDMABUF_MEM_CACHED || buf->coherent)
+	if (buf->mem_type != GDMABUF_MEM_CACHED || buf->coherent || buf->detached)
 		return;
 	first = gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs, start >> PAGE_SHIFT,
 				     &pfn, &contig);
@@ -380,15 +741,23 @@ static void gdmabuf_buffer_sync_range(struct gdmabuf_buffer *buf, u64 start,
 		const struct gdmabuf_segment *seg = &buf->segs[i];
 		u64 seg_start = (u64)seg->pgoff << PAGE_SHIFT;
 		u64 seg_end = seg_start + ((u64)seg->npages << PAGE_SHIFT);
-		u64 chunk = min(end, seg_end) - start;
 
-		if (for_cpu)
-			dma_sync_single_range_for_cpu(buf->dev, seg->dma_addr,
-						      start - seg_start, chunk, dir);
-		else
-			dma_sync_single_range_for_device(buf->dev, seg->dma_addr,
-							 start - seg_start, chunk, dir);
-		start += chunk;
+		while (start < min(end, seg_end)) {
+			u64 off = start - seg_start;
+			u64 piece = round_down(off, 1ULL << buf->piece_shift);
+			u64 chunk = min3(end, seg_end, seg_start + piece +
+					 (1ULL << buf->piece_shift)) - start;
+
+			if (for_cpu)
+				dma_sync_single_range_for_cpu(buf->dev,
+							      seg->dma_addr + piece,
+							      off - piece, chunk, dir);
+			else
+				dma_sync_single_range_for_device(buf->dev,
+								 seg->dma_addr + piece,
+								 off - piece, chunk, dir);
+			start += chunk;
+		}
 		cond_resched();
 	}
 }
@@ -413,6 +782,9 @@ int gdmabuf_buffer_sync(struct gdmabuf_buffer *buf, u64 offset, u64 len,
 
 	gdmabuf_sync_range_align(offset, len, buf->size,
 				 dma_get_cache_alignment(), &start, &end);
+	guard(rwsem_read)(&buf->mem_lock);
+	if (buf->detached)
+		return -ENODEV;
 	if (for_cpu && !may_write)
 		gdmabuf_buffer_sync_range(buf, start, end, DMA_TO_DEVICE, false);
 	gdmabuf_buffer_sync_range(buf, start, end, dir, for_cpu);
@@ -420,33 +792,48 @@ int gdmabuf_buffer_sync(struct gdmabuf_buffer *buf, u64 offset, u64 len,
 }
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_sync);
 
-/* Sync all of cached memory for gdmabuf's device, for dma-buf CPU access. */
+/*
+ * Sync all of cached memory for the buffer's device, for dma-buf CPU
+ * access; nothing once detached.
+ */
 void gdmabuf_buffer_sync_dir(struct gdmabuf_buffer *buf,
 			     enum dma_data_direction dir, bool for_cpu)
 {
+	guard(rwsem_read)(&buf->mem_lock);
 	gdmabuf_buffer_sync_range(buf, 0, buf->size, dir, for_cpu);
+}
+
+static bool gdmabuf_buffer_detached(struct gdmabuf_buffer *buf)
+{
+	guard(rwsem_read)(&buf->mem_lock);
+	return buf->detached;
 }
 
 static long gdmabuf_buffer_ioctl_info(struct file *file, void *kdata,
 				      struct gdmabuf_ioctl_ctx *ctx)
 {
 	struct gdmabuf_buffer *buf = file->private_data;
+	bool detached = gdmabuf_buffer_detached(buf);
+	bool contiguous = !detached && buf->nr_dma_segs == 1;
 	struct gdmabuf_info *info = kdata;
 	bool show_addr = buf->dma_addr_visible;
 
-	if (info->flags || info->reserved)
+	if (info->flags || info->reserved || info->reserved2)
 		return -EINVAL;
 	info->attrs = (buf->coherent ? GDMABUF_ATTR_DEVICE_COHERENT : 0) |
-		      (show_addr ? GDMABUF_ATTR_DMA_ADDR_VISIBLE : 0);
+		      (show_addr ? GDMABUF_ATTR_DMA_ADDR_VISIBLE : 0) |
+		      (contiguous ? GDMABUF_ATTR_DMA_CONTIGUOUS : 0) |
+		      (detached ? GDMABUF_ATTR_DETACHED : 0);
 	info->size = buf->size;
 	info->id = buf->id;
 	info->dma_addr = 0;
-	if (show_addr && buf->layout == GDMABUF_LAYOUT_CONTIGUOUS)
-		info->dma_addr = buf->segs[0].dma_addr;
+	if (show_addr && contiguous)
+		info->dma_addr = buf->dma_segs[0].dma_addr;
 	info->mem_type = buf->mem_type;
 	info->layout = buf->layout;
 	info->cpu_mapping = buf->cpu_mapping;
-	info->nr_segments = buf->nsegs;
+	info->nr_segments = detached ? 0 : buf->nr_dma_segs;
+	info->nr_blocks = buf->nsegs;
 	return 0;
 }
 
@@ -459,12 +846,18 @@ static long gdmabuf_buffer_ioctl_segments(struct file *file, void *kdata,
 	bool show_addr = buf->dma_addr_visible;
 	u32 i, n;
 
-	if (args->flags || args->reserved || args->first > buf->nsegs)
+	if (args->flags || args->reserved || args->first > buf->nr_dma_segs)
 		return -EINVAL;
+	/*
+	 * Not under mem_lock, which faults take: the list stays until the
+	 * buffer goes, and a detach racing with this is as if it came after.
+	 */
+	if (gdmabuf_buffer_detached(buf))
+		return -ENODEV;
 	out = u64_to_user_ptr(args->segments_ptr);
-	n = min(args->count, buf->nsegs - args->first);
+	n = min(args->count, buf->nr_dma_segs - args->first);
 	for (i = 0; i < n; i++) {
-		const struct gdmabuf_segment *seg = &buf->segs[args->first + i];
+		const struct gdmabuf_segment *seg = &buf->dma_segs[args->first + i];
 		struct gdmabuf_segment_desc desc = {
 			.dma_addr = show_addr ? seg->dma_addr : 0,
 			.len = (u64)seg->npages << PAGE_SHIFT,
@@ -478,7 +871,7 @@ static long gdmabuf_buffer_ioctl_segments(struct file *file, void *kdata,
 		cond_resched();
 	}
 	args->count = n;
-	args->nr_segments = buf->nsegs;
+	args->nr_segments = buf->nr_dma_segs;
 	return 0;
 }
 
@@ -497,6 +890,7 @@ static long gdmabuf_buffer_ioctl_sync(struct file *file, void *kdata,
 static long gdmabuf_buffer_ioctl_export(struct file *file, void *kdata,
 					struct gdmabuf_ioctl_ctx *ctx)
 {
+	struct gdmabuf_buffer *buf = file->private_data;
 	struct gdmabuf_export *args = kdata;
 	struct dma_buf *dmabuf;
 	int fd;
@@ -507,6 +901,11 @@ static long gdmabuf_buffer_ioctl_export(struct file *file, void *kdata,
 	/* A read-only buffer fd must not become writable through a dma-buf. */
 	if ((args->fd_flags & O_ACCMODE) == O_RDWR && !(file->f_mode & FMODE_WRITE))
 		return -EACCES;
+	/* 6.12 cannot revoke an importer's mapping of memory that goes. */
+	if (gdmabuf_buffer_revocable(buf))
+		return -EOPNOTSUPP;
+	if (gdmabuf_buffer_detached(buf))
+		return -ENODEV;
 
 	dmabuf = gdmabuf_buffer_export(file->private_data, args->fd_flags);
 	if (IS_ERR(dmabuf))
@@ -580,13 +979,22 @@ static void gdmabuf_buffer_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "gdmabuf-size:\t%zu\n", buf->size);
 	seq_printf(m, "gdmabuf-type:\t%s\n", gdmabuf_mem_type_names[buf->mem_type]);
 	seq_printf(m, "gdmabuf-layout:\t%s\n", gdmabuf_layout_names[buf->layout]);
-	seq_printf(m, "gdmabuf-segments:\t%u\n", buf->nsegs);
+	seq_printf(m, "gdmabuf-segments:\t%u\n", buf->nr_dma_segs);
+	seq_printf(m, "gdmabuf-blocks:\t%u\n", buf->nsegs);
+	seq_printf(m, "gdmabuf-device:\t%s/%s\n", buf->dev->bus->name,
+		   dev_name(buf->dev));
+	seq_printf(m, "gdmabuf-state:\t%s\n",
+		   gdmabuf_buffer_detached(buf) ? "detached" : "attached");
 }
 
 /* The last fd and the last mapping are gone: drop the file's reference. */
 static int gdmabuf_buffer_file_release(struct inode *inode, struct file *file)
 {
-	gdmabuf_buffer_put(file->private_data);
+	struct gdmabuf_buffer *buf = file->private_data;
+
+	scoped_guard(rwsem_write, &buf->mem_lock)
+		buf->mapping = NULL;
+	gdmabuf_buffer_put(buf);
 	return 0;
 }
 
@@ -605,12 +1013,20 @@ static const struct file_operations gdmabuf_buffer_fops = {
 
 /*
  * A new file for @buf, owning the caller's reference. @fd_flags holds the
- * access mode; O_CLOEXEC is the fd's business, not the file's.
+ * access mode; O_CLOEXEC is the fd's business, not the file's. Its own
+ * inode, so that revoking its user mappings touches no other file's.
  */
 struct file *gdmabuf_buffer_file(struct gdmabuf_buffer *buf, u32 fd_flags)
 {
-	return anon_inode_getfile("[gdmabuf]", &gdmabuf_buffer_fops, buf,
-				  fd_flags & O_ACCMODE);
+	struct file *file;
+
+	file = anon_inode_create_getfile("[gdmabuf]", &gdmabuf_buffer_fops, buf,
+					 fd_flags & O_ACCMODE, NULL);
+	if (!IS_ERR(file)) {
+		guard(rwsem_write)(&buf->mem_lock);
+		buf->mapping = file->f_mapping;
+	}
+	return file;
 }
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_file);
 
@@ -620,11 +1036,16 @@ void gdmabuf_debugfs_show(struct seq_file *m)
 	struct gdmabuf_buffer *buf;
 
 	lockdep_assert_held(&gdmabuf_lock);
-	list_for_each_entry(buf, &gdmabuf_buffers, node)
-		seq_printf(m, "%-8llu %14zu %-14s %-15s %8u %8d %7d %s\n",
+	list_for_each_entry(buf, &gdmabuf_buffers, node) {
+		seq_printf(m, "%-8llu %14zu %-14s %-15s %8u %8d %7d %-16s ",
 			   buf->id, buf->size,
 			   gdmabuf_mem_type_names[buf->mem_type],
-			   gdmabuf_layout_names[buf->layout], buf->nsegs,
+			   gdmabuf_layout_names[buf->layout], buf->nr_dma_segs,
 			   atomic_read(&buf->mappings), buf->owner_tgid,
 			   buf->owner_comm);
+		seq_printf(m, "%s/%-*s %s\n", buf->dev->bus->name,
+			   23 - (int)strlen(buf->dev->bus->name),
+			   dev_name(buf->dev),
+			   gdmabuf_buffer_detached(buf) ? "detached" : "attached");
+	}
 }

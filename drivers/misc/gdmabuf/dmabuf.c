@@ -18,6 +18,7 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fs.h>
@@ -55,14 +56,20 @@ struct gdmabuf_attachment {
 
 /*
  * Whether @dev can address a contiguous buffer directly: behind an IOMMU it
- * always can; otherwise its mask must cover the buffer's DMA range.
+ * always can; otherwise its mask must cover the buffer's memory. Coherent
+ * memory, which only gdmabuf's own device exports, is at its own address
+ * for that device.
  */
 static bool gdmabuf_dmabuf_reachable(const struct gdmabuf_buffer *buf,
 				     struct device *dev)
 {
+	dma_addr_t start = buf->segs[0].dma_addr;
+
 	if (buf->layout != GDMABUF_LAYOUT_CONTIGUOUS || device_iommu_mapped(dev))
 		return true;
-	return buf->segs[0].dma_addr + buf->size - 1 <= dma_get_mask(dev);
+	if (buf->mem_type == GDMABUF_MEM_CACHED)
+		start = phys_to_dma(dev, PFN_PHYS(buf->segs[0].pfn));
+	return start + buf->size - 1 <= dma_get_mask(dev);
 }
 
 /*

@@ -11,6 +11,8 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/scatterlist.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 
@@ -59,11 +61,11 @@ long gdmabuf_ioctl_dispatch(const struct gdmabuf_ioctl_desc *descs,
 			    unsigned int cmd, unsigned long arg);
 
 /**
- * struct gdmabuf_segment - one physically and DMA-contiguous piece of a
- * buffer
- * @pgoff: offset of the segment in the buffer, in pages
+ * struct gdmabuf_segment - one physically and DMA-contiguous block of a
+ * buffer, or (in the DMA segment list) one DMA-contiguous run of blocks
+ * @pgoff: offset of the block in the buffer, in pages
  * @pfn: first page frame; 0 for coherent and write-combine memory, which
- *	only the DMA API maps
+ *	only the DMA API maps, and in the DMA segment list
  * @npages: length in pages
  * @dma_addr: device address of the first byte
  */
@@ -94,6 +96,8 @@ unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
  * @ref: held by the buffer file and every dma-buf; the memory is freed
  *	with the last ref
  * @dev: the device the memory is allocated and mapped for
+ * @named: @dev is not gdmabuf's own device: the buffer holds a reference
+ *	on it and is detached when its driver unbinds or it goes away
  * @node: entry in the list of every buffer, under gdmabuf_lock
  * @id: unique, never reused while the module is loaded
  * @size: bytes, a multiple of PAGE_SIZE
@@ -109,7 +113,30 @@ unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
  *	namespace
  * @owner_comm: its name at allocation time
  * @nsegs: entries in @segs
- * @segs: the segments, in buffer order
+ * @segs: the blocks the CPU maps, in buffer order, each with its device
+ *	address
+ * @nr_dma_segs: entries in @dma_segs
+ * @dma_segs: the DMA segments: @segs merged where @dev's IOMMU made them
+ *	one range; the same as @segs otherwise
+ * @sgt: a scatter-gather buffer's blocks as mapped for @dev, split to its
+ *	segment limits into pieces of 1 << @piece_shift bytes at most
+ * @piece_shift: the largest piece of a block that one DMA mapping entry
+ *	holds, and so one sync call covers
+ * @own_dma_addr: gdmabuf's own device's address of contiguous cached
+ *	memory, which gdmabuf allocates for itself and maps for @dev
+ * @exact_pages: contiguous cached memory comes from alloc_pages_exact(),
+ *	from a zone a device with a narrow mask reaches
+ * @mem_lock: held for reading by whoever uses @dev's mapping or memory
+ *	that goes with it (sync, segments, mmap, faults, access), for
+ *	writing to detach
+ * @detached: @dev's driver unbound or @dev went away: nothing is mapped
+ *	for it, and revocable memory is freed; under @mem_lock
+ * @mapping: the buffer file's address space, which holds its user
+ *	mappings, while the file exists; under @mem_lock
+ * @mm_lock: protects @mms
+ * @mms: every mm that mapped revocable memory (coherent and write-combine
+ *	memory of a named device), held with mmgrab(), so that detaching
+ *	can wait for mmap() calls that are still linking their VMA
  * @export_lock: serialises exports, so that one access mode gets one
  *	dma-buf; held across dma_buf_export(), so never taken under a
  *	dma-buf's reservation lock (which @lock is, in map and vmap)
@@ -123,6 +150,7 @@ unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
 struct gdmabuf_buffer {
 	struct kref ref;
 	struct device *dev;
+	bool named;
 	struct list_head node;
 	u64 id;
 	size_t size;
@@ -137,6 +165,17 @@ struct gdmabuf_buffer {
 	char owner_comm[TASK_COMM_LEN];
 	unsigned int nsegs;
 	struct gdmabuf_segment *segs;
+	unsigned int nr_dma_segs;
+	struct gdmabuf_segment *dma_segs;
+	struct sg_table sgt;
+	unsigned int piece_shift;
+	dma_addr_t own_dma_addr;
+	bool exact_pages;
+	struct rw_semaphore mem_lock;	/* detached, and dev's mappings */
+	bool detached;
+	struct address_space *mapping;
+	struct mutex mm_lock;	/* mms */
+	struct list_head mms;
 	struct mutex export_lock;	/* serialises exports */
 	struct mutex lock;	/* attachments, exports, vmap_count, vaddr */
 	struct list_head attachments;
@@ -163,6 +202,19 @@ unsigned long gdmabuf_buffer_get_unmapped_area(struct file *file,
 					       unsigned long pgoff,
 					       unsigned long flags);
 void gdmabuf_debugfs_show(struct seq_file *m);
+bool gdmabuf_buffer_revocable(const struct gdmabuf_buffer *buf);
+int gdmabuf_buffer_add_mm(struct gdmabuf_buffer *buf, struct mm_struct *mm);
+void gdmabuf_buffers_detach(struct device *dev);
+
+/* The device a buffer is for, in device.c. */
+struct device *gdmabuf_device_get(u64 uptr, u32 len);
+int gdmabuf_device_init(void);
+void gdmabuf_device_exit(void);
+int gdmabuf_device_usable(struct device *dev);
+#if IS_ENABLED(CONFIG_KUNIT)
+char *gdmabuf_device_name_copy(u64 uptr, u32 len);
+int gdmabuf_device_name_split(const char *name);
+#endif
 
 /* The buffer list, the limits and fd flags, in main.c. */
 bool gdmabuf_fd_flags_valid(u32 fd_flags);
@@ -172,10 +224,10 @@ int gdmabuf_charge(u64 size);
 void gdmabuf_uncharge(u64 size);
 void gdmabuf_list_add(struct gdmabuf_buffer *buf);
 void gdmabuf_list_del(struct gdmabuf_buffer *buf);
+struct device *gdmabuf_own_device(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 extern struct miscdevice gdmabuf_misc;
-struct device *gdmabuf_default_device(void);
 #endif
 
 #endif /* _GDMABUF_H */

@@ -5,6 +5,7 @@
  */
 
 #include <kunit/device.h>
+#include <kunit/platform_device.h>
 #include <kunit/test.h>
 #include <linux/anon_inodes.h>
 #include <linux/dma-buf.h>
@@ -27,6 +28,7 @@
 #include <linux/mmap_lock.h>
 #include <linux/overflow.h>
 #include <linux/pgtable.h>
+#include <linux/platform_device.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -952,7 +954,7 @@ static struct gdmabuf_buffer *gdmabuf_kunit_create(struct kunit *test,
 {
 	struct gdmabuf_buffer *buf;
 
-	buf = gdmabuf_buffer_create(gdmabuf_default_device(), GDMABUF_KUNIT_BUF_SIZE,
+	buf = gdmabuf_buffer_create(gdmabuf_own_device(), GDMABUF_KUNIT_BUF_SIZE,
 				    k->mem_type, k->layout);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_put, buf), 0);
@@ -1901,8 +1903,273 @@ static struct kunit_suite gdmabuf_dmabuf_suite = {
 	.test_cases = gdmabuf_dmabuf_cases,
 };
 
+/*
+ * The device a buffer is for: name parsing, which devices can have
+ * buffers, and detaching when a driver unbinds.
+ */
+struct gdmabuf_name_case {
+	const char *desc;
+	const char *name;	/* copied to user memory; NULL: no pointer */
+	u32 len;		/* bytes passed; with @name NULL, len alone */
+	bool bad_pointer;	/* pass an address that cannot be read */
+	int expected;		/* 0: the name comes back; 1: NULL */
+};
+
+static const struct gdmabuf_name_case gdmabuf_name_cases[] = {
+	{ "no name", NULL, 0, false, 1 },
+	{ "length without pointer", NULL, 4, false, -EINVAL },
+	{ "pointer without length", "pci", 0, false, -EINVAL },
+	{ "NUL-terminated", "pci/0000:00:03.0", 17, false, 0 },
+	{ "only the NUL", "", 1, false, 0 },
+	{ "not NUL-terminated", "pci/0000:00:03.0", 16, false, -EINVAL },
+	{ "NUL before the end", "pci\0/0000:00:03.0", 18, false, -EINVAL },
+	{ "longest", "a...", GDMABUF_DEVICE_NAME_MAX, false, 0 },
+	{ "too long", "a...", GDMABUF_DEVICE_NAME_MAX + 1, false, -ENAMETOOLONG },
+	{ "unreadable", NULL, 8, true, -EFAULT },
+};
+
+static void gdmabuf_name_case_desc(const struct gdmabuf_name_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(gdmabuf_name, gdmabuf_name_cases, gdmabuf_name_case_desc);
+
+/*
+ * Success: a name is copied whole when NUL-terminated at its length, and
+ * each malformed one gets its documented errno, reading no further.
+ */
+static void gdmabuf_device_name_copy_table(struct kunit *test)
+{
+	const struct gdmabuf_name_case *c = test->param_value;
+	char *src = kunit_kzalloc(test, GDMABUF_DEVICE_NAME_MAX + 1, GFP_KERNEL);
+	unsigned long uaddr = 0;
+	char *name;
+
+	KUNIT_ASSERT_NOT_NULL(test, src);
+	/* "a...": that many bytes of 'a', then the NUL */
+	if (c->name && !strcmp(c->name, "a..."))
+		memset(src, 'a', c->len - 1);
+	else if (c->name)
+		memcpy(src, c->name, c->len);
+	/* PROT_NONE where the copy must fault */
+	uaddr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE,
+			      c->bad_pointer ? PROT_NONE : PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_FALSE(test, gdmabuf_kunit_mmap_failed(uaddr));
+	if (!c->bad_pointer)
+		KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uaddr, src,
+						   max_t(u32, c->len, 1)), 0);
+	if (!c->name && !c->bad_pointer)
+		uaddr = 0;
+
+	name = gdmabuf_device_name_copy(uaddr, c->len);
+	if (c->expected == 1) {
+		KUNIT_EXPECT_NULL(test, name);
+	} else if (c->expected) {
+		KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(name), c->expected);
+	} else {
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, name);
+		KUNIT_EXPECT_STREQ(test, name, src);
+		kfree(name);
+	}
+}
+
+struct gdmabuf_split_case {
+	const char *name;
+	int expected;
+};
+
+static const struct gdmabuf_split_case gdmabuf_split_cases[] = {
+	{ "pci/0000:00:03.0", 3 },
+	{ "platform/a0000000.dma", 8 },
+	{ "amba/9000000.pl011", 4 },
+	{ "x/y", 1 },
+	{ "", -EINVAL },
+	{ "pci", -EINVAL },
+	{ "/0000:00:03.0", -EINVAL },
+	{ "pci/", -EINVAL },
+	{ "pci/0000:00:03.0/", -EINVAL },
+	{ "pci/a/b", -EINVAL },
+};
+
+static void gdmabuf_split_case_desc(const struct gdmabuf_split_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\"", c->name);
+}
+
+KUNIT_ARRAY_PARAM(gdmabuf_split, gdmabuf_split_cases, gdmabuf_split_case_desc);
+
+/* Success: "<bus>/<device>" gives its bus part's length, anything else -EINVAL. */
+static void gdmabuf_device_name_split_table(struct kunit *test)
+{
+	const struct gdmabuf_split_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, gdmabuf_device_name_split(c->name), c->expected);
+}
+
+static int gdmabuf_kunit_probe(struct platform_device *pdev)
+{
+	return 0;
+}
+
+static struct platform_driver gdmabuf_kunit_driver = {
+	.probe = gdmabuf_kunit_probe,
+	.driver = { .name = "gdmabuf-kunit-dev" },
+};
+
+static struct platform_driver gdmabuf_kunit_vfio_like_driver = {
+	.probe = gdmabuf_kunit_probe,
+	.driver = { .name = "gdmabuf-kunit-own-dma" },
+	.driver_managed_dma = true,
+};
+
+/* A platform device called @name, bound to @drv unless it is NULL. */
+static struct device *gdmabuf_kunit_pdev(struct kunit *test, const char *name,
+					 struct platform_driver *drv)
+{
+	struct platform_device *pdev;
+
+	pdev = kunit_platform_device_alloc(test, name, PLATFORM_DEVID_AUTO);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pdev);
+	KUNIT_ASSERT_EQ(test, kunit_platform_device_add(test, pdev), 0);
+	if (drv) {
+		KUNIT_ASSERT_EQ(test, kunit_platform_driver_register(test, drv), 0);
+		KUNIT_ASSERT_PTR_EQ(test, pdev->dev.driver, &drv->driver);
+	}
+	return &pdev->dev;
+}
+
+static int gdmabuf_kunit_usable(struct device *dev)
+{
+	int ret;
+
+	device_lock(dev);
+	ret = gdmabuf_device_usable(dev);
+	device_unlock(dev);
+	return ret;
+}
+
+/*
+ * Success: a device gets buffers only with a driver bound that leaves DMA
+ * to the DMA API, and with a DMA mask.
+ */
+static void gdmabuf_device_usable_states(struct kunit *test)
+{
+	struct device *unbound = gdmabuf_kunit_pdev(test, "gdmabuf-kunit-none", NULL);
+	struct device *own_dma = gdmabuf_kunit_pdev(test, "gdmabuf-kunit-own-dma",
+						    &gdmabuf_kunit_vfio_like_driver);
+	struct device *dev = gdmabuf_kunit_pdev(test, "gdmabuf-kunit-dev",
+						&gdmabuf_kunit_driver);
+	u64 *mask;
+
+	KUNIT_EXPECT_EQ(test, gdmabuf_kunit_usable(unbound), -ENXIO);
+	KUNIT_EXPECT_EQ(test, gdmabuf_kunit_usable(own_dma), -EBUSY);
+	KUNIT_EXPECT_EQ(test, gdmabuf_kunit_usable(dev), 0);
+
+	device_lock(dev);
+	mask = dev->dma_mask;
+	dev->dma_mask = NULL;
+	KUNIT_EXPECT_EQ(test, gdmabuf_device_usable(dev), -ENXIO);
+	dev->dma_mask = mask;
+	device_unlock(dev);
+}
+
+/*
+ * Success: a buffer for a named device holds it, and is detached when its
+ * driver unbinds: sync fails with -ENODEV, nothing stays mapped for it,
+ * cached memory stays readable through the user mapping, and a user
+ * mapping of the device's own memory is revoked.
+ */
+static void gdmabuf_buffer_detach_kinds(struct kunit *test)
+{
+	const struct gdmabuf_kind *k = test->param_value;
+	struct device *dev = gdmabuf_kunit_pdev(test, "gdmabuf-kunit-dev",
+						&gdmabuf_kunit_driver);
+	unsigned int refs = kref_read(&dev->kobj.kref);
+	struct gdmabuf_buffer *buf;
+	unsigned long uaddr;
+	u32 word = 0x5a5a5a5a;
+
+	device_lock(dev);
+	buf = gdmabuf_buffer_create(dev, GDMABUF_KUNIT_BUF_SIZE, k->mem_type, k->layout);
+	device_unlock(dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_put, buf), 0);
+	KUNIT_EXPECT_TRUE(test, buf->named);
+	KUNIT_EXPECT_EQ(test, kref_read(&dev->kobj.kref), refs + 1);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_revocable(buf),
+			k->mem_type != GDMABUF_MEM_CACHED);
+
+	uaddr = gdmabuf_kunit_map(test, buf);
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uaddr + SZ_2M, &word,
+					   sizeof(word)), 0);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, buf->size, GDMABUF_SYNC_RW,
+						  true), 0);
+
+	device_release_driver(dev);
+	KUNIT_EXPECT_TRUE(test, buf->detached);
+	KUNIT_EXPECT_EQ(test, gdmabuf_buffer_sync(buf, 0, buf->size, GDMABUF_SYNC_RW,
+						  true), -ENODEV);
+	word = 0;
+	if (gdmabuf_buffer_revocable(buf)) {
+		KUNIT_EXPECT_NULL(test, buf->cpu_addr);
+		KUNIT_EXPECT_NE(test, copy_from_user(&word, (void __user *)uaddr + SZ_2M,
+						     sizeof(word)), 0);
+	} else {
+		KUNIT_EXPECT_EQ(test, copy_from_user(&word, (void __user *)uaddr + SZ_2M,
+						     sizeof(word)), 0);
+		KUNIT_EXPECT_EQ(test, word, 0x5a5a5a5a);
+	}
+	/* a second unbind, or the device's removal, finds nothing to do */
+	gdmabuf_buffers_detach(dev);
+	KUNIT_EXPECT_TRUE(test, buf->detached);
+}
+
+/*
+ * Success: contiguous cached memory for a named device with a 32-bit mask
+ * lies below it and is mapped for it at its own address (no IOMMU), not
+ * bounced; its memory is gdmabuf's, so it is not revocable.
+ */
+static void gdmabuf_buffer_create_named_contiguous(struct kunit *test)
+{
+	struct device *dev = gdmabuf_kunit_pdev(test, "gdmabuf-kunit-dev",
+						&gdmabuf_kunit_driver);
+	struct gdmabuf_buffer *buf;
+	const struct gdmabuf_segment *seg;
+
+	if (device_iommu_mapped(dev))
+		kunit_skip(test, "the device is behind an IOMMU");
+	KUNIT_ASSERT_EQ(test, dma_get_mask(dev), DMA_BIT_MASK(32));
+	device_lock(dev);
+	buf = gdmabuf_buffer_create(dev, SZ_1M, GDMABUF_MEM_CACHED,
+				    GDMABUF_LAYOUT_CONTIGUOUS);
+	device_unlock(dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gdmabuf_kunit_put, buf), 0);
+	seg = &buf->segs[0];
+	KUNIT_EXPECT_EQ(test, buf->nr_dma_segs, 1);
+	KUNIT_EXPECT_LE(test, seg->dma_addr + SZ_1M - 1, DMA_BIT_MASK(32));
+	KUNIT_EXPECT_EQ(test, seg->dma_addr, phys_to_dma(dev, PFN_PHYS(seg->pfn)));
+	KUNIT_EXPECT_FALSE(test, gdmabuf_buffer_revocable(buf));
+}
+
+static struct kunit_case gdmabuf_device_cases[] = {
+	KUNIT_CASE_PARAM(gdmabuf_device_name_copy_table, gdmabuf_name_gen_params),
+	KUNIT_CASE_PARAM(gdmabuf_device_name_split_table, gdmabuf_split_gen_params),
+	KUNIT_CASE(gdmabuf_device_usable_states),
+	KUNIT_CASE_PARAM(gdmabuf_buffer_detach_kinds, gdmabuf_kind_gen_params),
+	KUNIT_CASE(gdmabuf_buffer_create_named_contiguous),
+	{}
+};
+
+static struct kunit_suite gdmabuf_device_suite = {
+	.name = "gdmabuf_device",
+	.test_cases = gdmabuf_device_cases,
+};
+
 kunit_test_suites(&gdmabuf_ioctl_suite, &gdmabuf_mapping_suite, &gdmabuf_buffer_suite,
-		  &gdmabuf_dmabuf_suite);
+		  &gdmabuf_dmabuf_suite, &gdmabuf_device_suite);
 
 MODULE_DESCRIPTION("KUnit tests for gdmabuf");
 MODULE_LICENSE("GPL");

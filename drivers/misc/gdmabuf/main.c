@@ -10,8 +10,9 @@
  *     ioctl(ctl, GDMABUF_IOCTL_ALLOC, &alloc);
  *     p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, alloc.fd, 0);
  *
- * This file holds the module, its limits, the control device, the device
- * buffers are allocated for, the ioctl dispatch and debugfs.
+ * This file holds the module, its limits, the control device, gdmabuf's
+ * own device (for buffers that name no device), the ioctl dispatch and
+ * debugfs.
  */
 
 #include <linux/capability.h>
@@ -167,11 +168,12 @@ static long gdmabuf_ctl_ioctl_alloc(struct file *file, void *kdata,
 {
 	struct gdmabuf_alloc *args = kdata;
 	struct gdmabuf_buffer *buf;
+	struct device *dev;
 	struct file *bfile;
 	u64 size;
 	int fd;
 
-	if (args->flags || args->reserved || args->fd ||
+	if (args->flags || args->reserved || args->reserved2 || args->fd ||
 	    !gdmabuf_fd_flags_valid(args->fd_flags) ||
 	    args->mem_type > GDMABUF_MEM_WRITE_COMBINE ||
 	    args->layout > GDMABUF_LAYOUT_SCATTER_GATHER ||
@@ -193,8 +195,22 @@ static long gdmabuf_ctl_ioctl_alloc(struct file *file, void *kdata,
 	    cc_platform_has(CC_ATTR_MEM_ENCRYPT))
 		return -EOPNOTSUPP;
 
-	buf = gdmabuf_buffer_create(&gdmabuf_pdev->dev, size, args->mem_type,
-				    args->layout);
+	dev = gdmabuf_device_get(args->device_name_ptr, args->device_name_len);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	if (dev) {
+		/* The driver cannot unbind before the buffer is listed. */
+		device_lock(dev);
+		buf = ERR_PTR(gdmabuf_device_usable(dev));
+		if (!IS_ERR(buf))
+			buf = gdmabuf_buffer_create(dev, size, args->mem_type,
+						    args->layout);
+		device_unlock(dev);
+		put_device(dev);
+	} else {
+		buf = gdmabuf_buffer_create(&gdmabuf_pdev->dev, size,
+					    args->mem_type, args->layout);
+	}
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
@@ -254,20 +270,20 @@ VISIBLE_IF_KUNIT struct miscdevice gdmabuf_misc = {
 };
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_misc);
 
-#if IS_ENABLED(CONFIG_KUNIT)
-struct device *gdmabuf_default_device(void)
+/* The device of buffers that name none; it lives as long as the module. */
+struct device *gdmabuf_own_device(void)
 {
 	return &gdmabuf_pdev->dev;
 }
-EXPORT_SYMBOL_IF_KUNIT(gdmabuf_default_device);
-#endif
+EXPORT_SYMBOL_IF_KUNIT(gdmabuf_own_device);
 
 /* debugfs "buffers": every buffer, then the totals. */
 static int gdmabuf_debugfs_buffers_show(struct seq_file *m, void *unused)
 {
 	guard(mutex)(&gdmabuf_lock);
-	seq_printf(m, "%-8s %14s %-14s %-15s %8s %8s %7s %s\n", "id", "size",
-		   "type", "layout", "segments", "mappings", "pid", "comm");
+	seq_printf(m, "%-8s %14s %-14s %-15s %8s %8s %7s %-16s %-24s %s\n",
+		   "id", "size", "type", "layout", "segments", "mappings", "pid",
+		   "comm", "device", "state");
 	gdmabuf_debugfs_show(m);
 	seq_printf(m, "total: %llu bytes of %llu allowed, largest buffer %llu\n",
 		   gdmabuf_total_size, gdmabuf_limit(max_total_size),
@@ -288,10 +304,16 @@ static int __init gdmabuf_init(void)
 	if (dma_bits < 24 || dma_bits > 64)
 		return -EINVAL;
 
-	/* The device buffers are allocated and mapped for. */
+	/* The device buffers that name none are allocated and mapped for. */
 	gdmabuf_pdev = platform_device_register_full(&pdevinfo);
 	if (IS_ERR(gdmabuf_pdev))
 		return PTR_ERR(gdmabuf_pdev);
+	/* Its scatter-gather blocks are mapped whole, one entry each. */
+	dma_set_max_seg_size(&gdmabuf_pdev->dev, UINT_MAX);
+
+	ret = gdmabuf_device_init();
+	if (ret)
+		goto unregister_pdev;
 
 	gdmabuf_debugfs = debugfs_create_dir("gdmabuf", NULL);
 	debugfs_create_file("buffers", 0400, gdmabuf_debugfs, NULL,
@@ -304,6 +326,8 @@ static int __init gdmabuf_init(void)
 
 remove_debugfs:
 	debugfs_remove_recursive(gdmabuf_debugfs);
+	gdmabuf_device_exit();
+unregister_pdev:
 	platform_device_unregister(gdmabuf_pdev);
 	return ret;
 }
@@ -313,6 +337,7 @@ static void __exit gdmabuf_exit(void)
 {
 	misc_deregister(&gdmabuf_misc);
 	debugfs_remove_recursive(gdmabuf_debugfs);
+	gdmabuf_device_exit();
 	platform_device_unregister(gdmabuf_pdev);
 }
 module_exit(gdmabuf_exit);

@@ -10,7 +10,9 @@
  * partial munmap(), mprotect(), madvise(), mremap() or fork().
  *
  * Coherent and write-combine memory is mapped whole at mmap() time by
- * dma_mmap_attrs(), with the attributes of the kernel's own mapping.
+ * dma_mmap_attrs(), with the attributes of the kernel's own mapping. That
+ * of a named device is revoked when the device goes: its mappings are
+ * zapped, and touching them raises SIGBUS, as they have no fault handler.
  *
  * Every mapping holds the buffer file, so the buffer lives until the last
  * fd and the last mapping are gone. ->mmap runs with mmap_lock held.
@@ -125,6 +127,10 @@ static int gdmabuf_vm_access(struct vm_area_struct *vma, unsigned long addr,
 
 	if (write && !(vma->vm_flags & VM_WRITE))
 		return -EACCES;
+	/* The device's own memory may be gone; cached memory stays. */
+	guard(rwsem_read)(&buf->mem_lock);
+	if (buf->mem_type != GDMABUF_MEM_CACHED && !buf->cpu_addr)
+		return -EFAULT;
 	len = min3((u64)len, (u64)(vma->vm_end - addr),
 		   offset < buf->size ? buf->size - offset : 0);
 	while (done < len) {
@@ -171,6 +177,16 @@ int gdmabuf_buffer_mmap_vma(struct gdmabuf_buffer *buf, struct vm_area_struct *v
 		return -EINVAL;
 	if (!gdmabuf_range_valid(buf->size, offset, vma->vm_end - vma->vm_start))
 		return -EINVAL;
+
+	guard(rwsem_read)(&buf->mem_lock);
+	if (buf->detached)
+		return -ENODEV;
+	/* so that a detach can wait for this VMA to be linked, and zap it */
+	if (gdmabuf_buffer_revocable(buf)) {
+		ret = gdmabuf_buffer_add_mm(buf, vma->vm_mm);
+		if (ret)
+			return ret;
+	}
 
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_private_data = buf;

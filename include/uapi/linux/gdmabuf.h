@@ -94,6 +94,16 @@ enum gdmabuf_cpu_mapping {
  *	optionally with %O_CLOEXEC. A read-only fd cannot be mapped writable.
  * @fd: out: the buffer fd
  * @reserved: must be zero
+ * @device_name_ptr: in: user pointer to the name of the device the buffer
+ *	is for, "<bus>/<device>" as under /sys/bus (for example
+ *	"pci/0000:00:04.0"), NUL-terminated; zero for gdmabuf's own device.
+ *	Naming a device needs %CAP_SYS_RAWIO.
+ * @device_name_len: in: bytes at @device_name_ptr including the NUL, at
+ *	most %GDMABUF_DEVICE_NAME_MAX; zero when @device_name_ptr is
+ * @reserved2: must be zero
+ *
+ * The first version of this struct ended at @reserved
+ * (%GDMABUF_ALLOC_SIZE_VER0 bytes): its callers get gdmabuf's own device.
  */
 struct gdmabuf_alloc {
 	__u64 size;
@@ -103,13 +113,24 @@ struct gdmabuf_alloc {
 	__u32 fd_flags;
 	__s32 fd;
 	__u32 reserved;
+	__u64 device_name_ptr;
+	__u32 device_name_len;
+	__u32 reserved2;
 };
+
+#define GDMABUF_ALLOC_SIZE_VER0		32
+/* Longest device name, with its NUL. */
+#define GDMABUF_DEVICE_NAME_MAX		256
 
 /* Set in gdmabuf_info.attrs. */
 /* The device snoops CPU caches: no cache maintenance happens on sync. */
 #define GDMABUF_ATTR_DEVICE_COHERENT	_BITUL(0)
 /* dma_addr and the segment addresses are shown: the allocator had CAP_SYS_RAWIO. */
 #define GDMABUF_ATTR_DMA_ADDR_VISIBLE	_BITUL(1)
+/* The device sees the buffer as one DMA segment, at dma_addr. */
+#define GDMABUF_ATTR_DMA_CONTIGUOUS	_BITUL(2)
+/* The device went away or its driver unbound: no DMA mapping is left. */
+#define GDMABUF_ATTR_DETACHED		_BITUL(3)
 
 /**
  * struct gdmabuf_info - argument of %GDMABUF_IOCTL_INFO
@@ -118,13 +139,23 @@ struct gdmabuf_alloc {
  * @size: out: bytes
  * @id: out: the buffer's id, as debugfs and fdinfo show it
  * @reserved: must be zero
- * @dma_addr: out: device address of a contiguous buffer; zero for a
- *	scatter-gather one, and zero unless the process that allocated the
- *	buffer had %CAP_SYS_RAWIO
+ * @dma_addr: out: device address of a buffer the device sees as one DMA
+ *	segment (%GDMABUF_ATTR_DMA_CONTIGUOUS): every contiguous buffer,
+ *	and a scatter-gather one that an IOMMU maps as one range. Zero
+ *	otherwise, once detached, and unless the process that allocated
+ *	the buffer had %CAP_SYS_RAWIO
  * @mem_type: out: the &enum gdmabuf_mem_type asked for
  * @layout: out: the &enum gdmabuf_layout
  * @cpu_mapping: out: the &enum gdmabuf_cpu_mapping that mmap() gives
- * @nr_segments: out: number of DMA segments (1 when contiguous)
+ * @nr_segments: out: number of DMA segments, as %GDMABUF_IOCTL_SEGMENTS
+ *	lists them; zero once detached
+ * @nr_blocks: out: number of physically contiguous blocks of memory that
+ *	the CPU maps (1 when contiguous); an IOMMU may join many blocks into
+ *	one DMA segment
+ * @reserved2: must be zero
+ *
+ * The first version of this struct ended at @nr_segments
+ * (%GDMABUF_INFO_SIZE_VER0 bytes).
  */
 struct gdmabuf_info {
 	__u32 flags;
@@ -137,10 +168,16 @@ struct gdmabuf_info {
 	__u32 layout;
 	__u32 cpu_mapping;
 	__u32 nr_segments;
+	__u32 nr_blocks;
+	__u32 reserved2;
 };
 
+#define GDMABUF_INFO_SIZE_VER0		56
+
 /**
- * struct gdmabuf_segment_desc - one DMA segment of a buffer
+ * struct gdmabuf_segment_desc - one DMA segment of a buffer: a run of the
+ * buffer that is contiguous in the device's address space (adjacent
+ * segments are merged, whatever the device's maximum segment size)
  * @dma_addr: device address; zero unless the process that allocated the
  *	buffer had %CAP_SYS_RAWIO
  * @len: bytes

@@ -1263,6 +1263,13 @@ static const unsigned int gdmabuf_sizes[] = {
 	sizeof(struct gdmabuf_export), 0,
 };
 
+/* The first versions: anything shorter is EINVAL. */
+static const unsigned int gdmabuf_min_sizes[] = {
+	GDMABUF_ALLOC_SIZE_VER0, GDMABUF_INFO_SIZE_VER0,
+	sizeof(struct gdmabuf_segments), sizeof(struct gdmabuf_sync),
+	sizeof(struct gdmabuf_export), 0,
+};
+
 static const unsigned int gdmabuf_dirs[] = {
 	_IOC_READ | _IOC_WRITE, _IOC_READ | _IOC_WRITE, _IOC_READ | _IOC_WRITE,
 	_IOC_WRITE, _IOC_READ | _IOC_WRITE, 0,
@@ -1296,7 +1303,9 @@ static void *bad_pointer(struct worker *w, size_t len)
 static enum result op_fuzz(struct worker *w, enum fd_kind kind)
 {
 	static const int gdmabuf_errs[] = { ENOTTY, EINVAL, E2BIG, EFAULT, 0 };
-	static const int alloc_errs[] = { ENOMEM, EOPNOTSUPP, EMFILE, 0 };
+	/* and those of a device name: random pointers and lengths */
+	static const int alloc_errs[] = { ENOMEM, EOPNOTSUPP, EMFILE, ENAMETOOLONG,
+					  EPERM, ENODEV, ENXIO, EBUSY, 0 };
 	static const int export_errs[] = { ENOMEM, EACCES, EMFILE, 0 };
 	static const int dmabuf_errs[] = { EINVAL, EFAULT, 0 };
 	unsigned int type, nr, dir, size, ksize = 0, i;
@@ -1415,7 +1424,7 @@ static enum result op_fuzz(struct worker *w, enum fd_kind kind)
 			known = nr >= 1 && nr <= 4;
 		if (!known || dir != gdmabuf_dirs[nr])
 			want = ENOTTY;
-		else if (size < ksize)
+		else if (size < gdmabuf_min_sizes[nr])
 			want = EINVAL;
 		if (known && kind == FD_CTL)
 			extra = alloc_errs;

@@ -419,35 +419,39 @@ static void guarded_free(void *copy)
 
 /*
  * Struct size handling of @cmd: @arg holds valid arguments in @size bytes,
- * the first version, followed by a zero @tail. The first version works
- * with nothing readable or writable after it, the kernel writing back all
- * of it and only it. One byte short of it is refused with EINVAL, the
- * longer struct is accepted with its tail zero and refused with E2BIG
- * when a byte of the tail is not.
+ * this header's version, followed by a zero @tail; @first is the size of
+ * the first version. Both versions work with nothing readable or writable
+ * after them, the kernel writing back all of them and only them. One byte
+ * short of the first is refused with EINVAL, the longer struct is accepted
+ * with its tail zero and refused with E2BIG when a byte of the tail is not.
  */
 static void check_struct_size(struct __test_metadata *_metadata, int fd,
-			      unsigned long cmd, void *arg, size_t size,
-			      __u64 *tail)
+			      unsigned long cmd, void *arg, size_t first,
+			      size_t size, __u64 *tail)
 {
 	const size_t longer = size + sizeof(*tail);
+	const size_t sizes[] = { first, size };
 	void *expected, *guarded;
+	size_t i;
 
-	expected = malloc(size);
-	ASSERT_NE(NULL, expected);
-	memcpy(expected, arg, size);
-	ASSERT_EQ(0, ioctl_errno(fd, cmd_sized(cmd, size), expected));
-	guarded = guarded_copy(arg, size);
-	ASSERT_NE(NULL, guarded);
-	EXPECT_EQ(0, ioctl_errno(fd, cmd_sized(cmd, size), guarded)) {
-		TH_LOG("%zu bytes before an unmapped page", size);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		expected = malloc(sizes[i]);
+		ASSERT_NE(NULL, expected);
+		memcpy(expected, arg, sizes[i]);
+		ASSERT_EQ(0, ioctl_errno(fd, cmd_sized(cmd, sizes[i]), expected));
+		guarded = guarded_copy(arg, sizes[i]);
+		ASSERT_NE(NULL, guarded);
+		EXPECT_EQ(0, ioctl_errno(fd, cmd_sized(cmd, sizes[i]), guarded)) {
+			TH_LOG("%zu bytes before an unmapped page", sizes[i]);
+		}
+		EXPECT_TRUE(guarded_canary_intact(guarded));
+		/* the same answer as with room after the struct */
+		EXPECT_EQ(0, memcmp(expected, guarded, sizes[i]));
+		guarded_free(guarded);
+		free(expected);
 	}
-	EXPECT_TRUE(guarded_canary_intact(guarded));
-	/* the same answer as with room after the struct */
-	EXPECT_EQ(0, memcmp(expected, guarded, size));
-	guarded_free(guarded);
-	free(expected);
 
-	EXPECT_EQ(EINVAL, ioctl_errno(fd, cmd_sized(cmd, size - 1), arg));
+	EXPECT_EQ(EINVAL, ioctl_errno(fd, cmd_sized(cmd, first - 1), arg));
 	EXPECT_EQ(0, ioctl_errno(fd, cmd_sized(cmd, longer), arg));
 	*tail = 1ULL << 63;
 	EXPECT_EQ(E2BIG, ioctl_errno(fd, cmd_sized(cmd, longer), arg));
@@ -743,35 +747,39 @@ TEST_F(ctl, alloc_bad_pointer_efault)
 }
 
 /*
- * ALLOC's struct is extensible: the first version works with nothing
- * readable or writable after it and gets its size and fd written back,
- * one byte short of it is refused with EINVAL, a longer one is accepted
- * with its tail zero and refused with E2BIG when a byte of the tail is
- * not.
+ * ALLOC's struct is extensible: the first version (no device name) and
+ * this header's work with nothing readable or writable after them and get
+ * their size and fd written back, one byte short of the first is refused
+ * with EINVAL, a longer one is accepted with its tail zero and refused
+ * with E2BIG when a byte of the tail is not.
  */
 TEST_F(ctl, alloc_struct_size)
 {
 	const unsigned long cmd = GDMABUF_IOCTL_ALLOC;
+	const size_t sizes[] = { GDMABUF_ALLOC_SIZE_VER0, sizeof(struct gdmabuf_alloc) };
 	struct gdmabuf_alloc first = alloc_args(page_size() + 1), *guarded;
 	struct {
 		struct gdmabuf_alloc args;
 		__u64 future;
 	} big = { .args = alloc_args(page_size()) };
+	size_t i;
 
-	guarded = guarded_copy(&first, sizeof(first));
-	ASSERT_NE(NULL, guarded);
-	EXPECT_EQ(0, ioctl_errno(self->fd, cmd_sized(cmd, sizeof(first)),
-				 guarded)) {
-		TH_LOG("%zu bytes before an unmapped page", sizeof(first));
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		guarded = guarded_copy(&first, sizes[i]);
+		ASSERT_NE(NULL, guarded);
+		EXPECT_EQ(0, ioctl_errno(self->fd, cmd_sized(cmd, sizes[i]),
+					 guarded)) {
+			TH_LOG("%zu bytes before an unmapped page", sizes[i]);
+		}
+		EXPECT_TRUE(guarded_canary_intact(guarded));
+		EXPECT_EQ(2 * page_size(), guarded->size);
+		EXPECT_LE(0, guarded->fd);
+		if (guarded->fd >= 0)
+			close(guarded->fd);
+		guarded_free(guarded);
 	}
-	EXPECT_TRUE(guarded_canary_intact(guarded));
-	EXPECT_EQ(2 * page_size(), guarded->size);
-	EXPECT_LE(0, guarded->fd);
-	if (guarded->fd >= 0)
-		close(guarded->fd);
-	guarded_free(guarded);
 
-	EXPECT_EQ(EINVAL, ioctl_errno(self->fd, cmd_sized(cmd, sizeof(big.args) - 1),
+	EXPECT_EQ(EINVAL, ioctl_errno(self->fd, cmd_sized(cmd, GDMABUF_ALLOC_SIZE_VER0 - 1),
 				      &big));
 	ASSERT_EQ(0, ioctl_errno(self->fd, cmd_sized(cmd, sizeof(big)), &big));
 	EXPECT_LE(0, big.args.fd);
@@ -1919,7 +1927,7 @@ TEST_F(buffer, info_struct_size)
 	} big = {};
 
 	check_struct_size(_metadata, self->fd, GDMABUF_IOCTL_INFO, &big,
-			  sizeof(big.info), &big.future);
+			  GDMABUF_INFO_SIZE_VER0, sizeof(big.info), &big.future);
 }
 
 /* SEGMENTS' struct is extensible, as the uapi header describes. */
@@ -1931,7 +1939,7 @@ TEST_F(buffer, segments_struct_size)
 	} big = {};
 
 	check_struct_size(_metadata, self->fd, GDMABUF_IOCTL_SEGMENTS, &big,
-			  sizeof(big.segments), &big.future);
+			  sizeof(big.segments), sizeof(big.segments), &big.future);
 }
 
 /* SYNC's struct is extensible, as the uapi header describes. */
@@ -1945,7 +1953,7 @@ TEST_F(buffer, sync_struct_size)
 	};
 
 	check_struct_size(_metadata, self->fd, GDMABUF_IOCTL_SYNC, &big,
-			  sizeof(big.sync), &big.future);
+			  sizeof(big.sync), sizeof(big.sync), &big.future);
 }
 
 /* ALLOC is the control device's: a buffer fd answers ENOTTY. */
