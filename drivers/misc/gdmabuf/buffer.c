@@ -925,7 +925,7 @@ static long gdmabuf_buffer_ioctl_export(struct file *file, void *kdata,
 static const struct gdmabuf_ioctl_desc gdmabuf_buffer_ioctls[] = {
 	[_IOC_NR(GDMABUF_IOCTL_INFO)] = {
 		.cmd = GDMABUF_IOCTL_INFO,
-		.min_size = sizeof(struct gdmabuf_info),
+		.min_size = GDMABUF_INFO_SIZE_VER0,
 		.handler = gdmabuf_buffer_ioctl_info,
 	},
 	[_IOC_NR(GDMABUF_IOCTL_SEGMENTS)] = {
@@ -946,6 +946,7 @@ static const struct gdmabuf_ioctl_desc gdmabuf_buffer_ioctls[] = {
 };
 
 static_assert(sizeof(struct gdmabuf_info) <= GDMABUF_IOCTL_MAX_SIZE);
+static_assert(GDMABUF_INFO_SIZE_VER0 == offsetofend(struct gdmabuf_info, nr_segments));
 static_assert(sizeof(struct gdmabuf_segments) <= GDMABUF_IOCTL_MAX_SIZE);
 static_assert(sizeof(struct gdmabuf_sync) <= GDMABUF_IOCTL_MAX_SIZE);
 static_assert(sizeof(struct gdmabuf_export) <= GDMABUF_IOCTL_MAX_SIZE);

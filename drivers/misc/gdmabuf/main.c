@@ -238,12 +238,13 @@ static long gdmabuf_ctl_ioctl_alloc(struct file *file, void *kdata,
 static const struct gdmabuf_ioctl_desc gdmabuf_ctl_ioctls[] = {
 	[_IOC_NR(GDMABUF_IOCTL_ALLOC)] = {
 		.cmd = GDMABUF_IOCTL_ALLOC,
-		.min_size = sizeof(struct gdmabuf_alloc),
+		.min_size = GDMABUF_ALLOC_SIZE_VER0,
 		.handler = gdmabuf_ctl_ioctl_alloc,
 	},
 };
 
 static_assert(sizeof(struct gdmabuf_alloc) <= GDMABUF_IOCTL_MAX_SIZE);
+static_assert(GDMABUF_ALLOC_SIZE_VER0 == offsetofend(struct gdmabuf_alloc, reserved));
 
 /* Every control-device ioctl goes through the dispatch table. */
 static long gdmabuf_ctl_ioctl(struct file *file, unsigned int cmd,

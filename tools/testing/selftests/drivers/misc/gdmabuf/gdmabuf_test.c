@@ -1349,6 +1349,29 @@ TEST_F(buffer, info_describes_buffer)
 	EXPECT_EQ(variant->layout, info.layout);
 	EXPECT_EQ(variant->layout == GDMABUF_LAYOUT_CONTIGUOUS ? 1 :
 		  ARRAY_SIZE(buf_sg_pages), info.nr_segments);
+	/* gdmabuf's own device has no IOMMU: a segment per block */
+	EXPECT_EQ(info.nr_segments, info.nr_blocks);
+	EXPECT_EQ(variant->layout == GDMABUF_LAYOUT_CONTIGUOUS,
+		  !!(info.attrs & GDMABUF_ATTR_DMA_CONTIGUOUS));
+	EXPECT_FALSE(info.attrs & GDMABUF_ATTR_DETACHED);
+	EXPECT_EQ(0, info.reserved2);
+}
+
+/*
+ * fdinfo names the buffer's device, gdmabuf's own platform device for a
+ * buffer that names none, and says it is attached.
+ */
+TEST_F(buffer, fdinfo_names_own_device)
+{
+	char value[128];
+
+	ASSERT_EQ(0, fdinfo_string(self->fd, "gdmabuf-device", value, sizeof(value)));
+	EXPECT_STREQ("platform/gdmabuf", value);
+	ASSERT_EQ(0, fdinfo_string(self->fd, "gdmabuf-state", value, sizeof(value)));
+	EXPECT_STREQ("attached", value);
+	ASSERT_EQ(0, fdinfo_string(self->fd, "gdmabuf-blocks", value, sizeof(value)));
+	EXPECT_EQ(variant->layout == GDMABUF_LAYOUT_CONTIGUOUS ? 1 :
+		  ARRAY_SIZE(buf_sg_pages), strtoul(value, NULL, 10));
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -149,6 +150,32 @@ static inline int debugfs_lists(__u64 id)
 	}
 	fclose(f);
 	return found;
+}
+
+/*
+ * The value of @key in /proc/self/fdinfo/@fd into @value (at most @len
+ * bytes with the NUL); 0, or -1 when there is no such line.
+ */
+static inline int fdinfo_string(int fd, const char *key, char *value, size_t len)
+{
+	char path[64], line[512];
+	size_t klen = strlen(key);
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (ret && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || line[klen] != ':')
+			continue;
+		snprintf(value, len, "%s", line + klen + 1 + strspn(line + klen + 1, " \t"));
+		value[strcspn(value, "\n")] = '\0';
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
 }
 
 #endif /* __GDMABUF_UTIL_H */
