@@ -186,16 +186,22 @@ static int gdmabuf_buffer_alloc_contiguous(struct gdmabuf_buffer *buf)
 		return 0;
 	}
 
-	/* Mapping it syncs it for the device. */
+	/*
+	 * gdmabuf's own device holds the memory too: a second mapping may
+	 * overlap it only without the implicit sync, so sync explicitly.
+	 */
 	seg->dma_addr = dma_map_page_attrs(buf->dev, page, 0, buf->size,
-					   DMA_BIDIRECTIONAL, DMA_ATTR_NO_WARN);
+					   DMA_BIDIRECTIONAL,
+					   DMA_ATTR_NO_WARN | DMA_ATTR_SKIP_CPU_SYNC);
 	if (dma_mapping_error(buf->dev, seg->dma_addr))
 		goto free_pages;
 	if (gdmabuf_sg_bounced(buf->dev, page_to_phys(page), seg->dma_addr)) {
-		dma_unmap_page(buf->dev, seg->dma_addr, buf->size,
-			       DMA_BIDIRECTIONAL);
+		dma_unmap_page_attrs(buf->dev, seg->dma_addr, buf->size,
+				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 		goto free_pages;
 	}
+	dma_sync_single_for_device(buf->dev, seg->dma_addr, buf->size,
+				   DMA_BIDIRECTIONAL);
 	return 0;
 
 free_pages:
@@ -975,17 +981,17 @@ static const char * const gdmabuf_layout_names[] = {
 static void gdmabuf_buffer_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct gdmabuf_buffer *buf = file->private_data;
+	bool detached = gdmabuf_buffer_detached(buf);
 
 	seq_printf(m, "gdmabuf-id:\t%llu\n", buf->id);
 	seq_printf(m, "gdmabuf-size:\t%zu\n", buf->size);
 	seq_printf(m, "gdmabuf-type:\t%s\n", gdmabuf_mem_type_names[buf->mem_type]);
 	seq_printf(m, "gdmabuf-layout:\t%s\n", gdmabuf_layout_names[buf->layout]);
-	seq_printf(m, "gdmabuf-segments:\t%u\n", buf->nr_dma_segs);
+	seq_printf(m, "gdmabuf-segments:\t%u\n", detached ? 0 : buf->nr_dma_segs);
 	seq_printf(m, "gdmabuf-blocks:\t%u\n", buf->nsegs);
 	seq_printf(m, "gdmabuf-device:\t%s/%s\n", buf->dev->bus->name,
 		   dev_name(buf->dev));
-	seq_printf(m, "gdmabuf-state:\t%s\n",
-		   gdmabuf_buffer_detached(buf) ? "detached" : "attached");
+	seq_printf(m, "gdmabuf-state:\t%s\n", detached ? "detached" : "attached");
 }
 
 /* The last fd and the last mapping are gone: drop the file's reference. */
@@ -1038,15 +1044,17 @@ void gdmabuf_debugfs_show(struct seq_file *m)
 
 	lockdep_assert_held(&gdmabuf_lock);
 	list_for_each_entry(buf, &gdmabuf_buffers, node) {
+		bool detached = gdmabuf_buffer_detached(buf);
+
 		seq_printf(m, "%-8llu %14zu %-14s %-15s %8u %8d %7d %-16s ",
 			   buf->id, buf->size,
 			   gdmabuf_mem_type_names[buf->mem_type],
-			   gdmabuf_layout_names[buf->layout], buf->nr_dma_segs,
+			   gdmabuf_layout_names[buf->layout],
+			   detached ? 0 : buf->nr_dma_segs,
 			   atomic_read(&buf->mappings), buf->owner_tgid,
 			   buf->owner_comm);
 		seq_printf(m, "%s/%-*s %s\n", buf->dev->bus->name,
 			   23 - (int)strlen(buf->dev->bus->name),
-			   dev_name(buf->dev),
-			   gdmabuf_buffer_detached(buf) ? "detached" : "attached");
+			   dev_name(buf->dev), detached ? "detached" : "attached");
 	}
 }

@@ -49,31 +49,6 @@
 #define NR_EXPORTS	64
 #define NR_IMPORTS	16
 
-/* EXPORT arguments for a dma-buf fd with @fd_flags. */
-static struct gdmabuf_export export_args(__u32 fd_flags)
-{
-	return (struct gdmabuf_export){ .fd_flags = fd_flags };
-}
-
-/* EXPORT with @args: 0, closing the new dma-buf fd, or the errno. */
-static int export_errno(int fd, struct gdmabuf_export args)
-{
-	if (ioctl(fd, GDMABUF_IOCTL_EXPORT, &args))
-		return errno;
-	close(args.fd);
-	return 0;
-}
-
-/* A new dma-buf fd for the buffer of @fd, or -1 with errno set. */
-static int export_buffer(int fd, __u32 fd_flags)
-{
-	struct gdmabuf_export args = export_args(fd_flags);
-
-	if (ioctl(fd, GDMABUF_IOCTL_EXPORT, &args))
-		return -1;
-	return args.fd;
-}
-
 /* DMA_BUF_IOCTL_SYNC on @fd: 0 or the errno. */
 static int dmabuf_sync_errno(int fd, __u64 flags)
 {
@@ -159,35 +134,6 @@ static void check_round_trip(struct __test_metadata *_metadata, int sync_fd,
 {
 	check_same_memory(_metadata, mine, theirs, len);
 	check_synced_round_trip(_metadata, sync_fd, mine, theirs, len);
-}
-
-/*
- * The value of the "@key:" line of /proc/self/fdinfo/@fd into @value,
- * without the blanks before it and the newline after; 0 or -1.
- */
-static int fdinfo_value(int fd, const char *key, char *value, size_t len)
-{
-	const size_t key_len = strlen(key);
-	char path[64], line[256];
-	int ret = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (ret && fgets(line, sizeof(line), f)) {
-		const char *start = line + key_len + 1;
-
-		if (strncmp(line, key, key_len) || line[key_len] != ':')
-			continue;
-		start += strspn(start, " \t");
-		snprintf(value, len, "%s", start);
-		value[strcspn(value, "\n")] = '\0';
-		ret = 0;
-	}
-	fclose(f);
-	return ret;
 }
 
 /* The lowest fd number free: a new fd leaked by a failed call takes it. */
@@ -483,12 +429,12 @@ TEST_F(export, fdinfo_names_gdmabuf)
 	ASSERT_LE(0, dmabuf) {
 		TH_LOG("EXPORT: %s", strerror(errno));
 	}
-	ASSERT_EQ(0, fdinfo_value(dmabuf, "exp_name", value, sizeof(value))) {
+	ASSERT_EQ(0, fdinfo_string(dmabuf, "exp_name", value, sizeof(value))) {
 		TH_LOG("no exp_name in /proc/self/fdinfo/%d: not a dma-buf?",
 		       dmabuf);
 	}
 	EXPECT_STREQ("gdmabuf", value);
-	ASSERT_EQ(0, fdinfo_value(dmabuf, "size", value, sizeof(value)));
+	ASSERT_EQ(0, fdinfo_string(dmabuf, "size", value, sizeof(value)));
 	EXPECT_EQ(self->size, strtoull(value, NULL, 10)) {
 		TH_LOG("fdinfo size: %s", value);
 	}
@@ -660,7 +606,7 @@ TEST_F(export, struct_size)
 				      &big));
 	ASSERT_EQ(0, ioctl_errno(self->fd, cmd_sized(cmd, sizeof(big)), &big));
 	ASSERT_LE(0, big.args.fd);
-	EXPECT_EQ(0, fdinfo_value(big.args.fd, "exp_name", value, sizeof(value)));
+	EXPECT_EQ(0, fdinfo_string(big.args.fd, "exp_name", value, sizeof(value)));
 	EXPECT_STREQ("gdmabuf", value);
 	close(big.args.fd);
 
@@ -1436,7 +1382,7 @@ static unsigned long fdinfo_ino(int fd)
 {
 	char value[32];
 
-	if (fdinfo_value(fd, "ino", value, sizeof(value)))
+	if (fdinfo_string(fd, "ino", value, sizeof(value)))
 		return 0;
 	return strtoul(value, NULL, 10);
 }
@@ -1465,7 +1411,7 @@ TEST_F(export, same_mode_same_dmabuf)
 			  !!(fcntl(fds[i], F_GETFD) & FD_CLOEXEC));
 		ASSERT_EQ(0, fstat(fds[i], &st));
 		EXPECT_EQ(st.st_ino, fdinfo_ino(fds[i]));
-		ASSERT_EQ(0, fdinfo_value(fds[i], "exp_name", name, sizeof(name)));
+		ASSERT_EQ(0, fdinfo_string(fds[i], "exp_name", name, sizeof(name)));
 		EXPECT_STREQ("gdmabuf", name);
 	}
 	EXPECT_TRUE(same_inode(fds[0], fds[1]));

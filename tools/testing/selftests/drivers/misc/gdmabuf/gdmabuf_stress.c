@@ -465,12 +465,6 @@ static const char *map_name(const struct smap *m)
 	return m->src ? "read-write dma-buf mapping" : "read-only dma-buf mapping";
 }
 
-static int get_info(int fd, struct gdmabuf_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	return ioctl_errno(fd, GDMABUF_IOCTL_INFO, info);
-}
-
 /* What INFO must say of @b. */
 static bool info_matches(struct worker *w, const struct sbuf *b,
 			 const struct gdmabuf_info *info)

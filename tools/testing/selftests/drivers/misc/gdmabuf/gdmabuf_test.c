@@ -47,7 +47,6 @@
 #include "../../../kselftest_harness.h"
 #include "gdmabuf_util.h"
 
-#define DEBUGFS_ROOT	"/sys/kernel/debug"
 /* An unprivileged identity: nobody/nogroup. */
 #define UNPRIV_ID	65534
 
@@ -81,100 +80,6 @@ static const unsigned int buf_sg_pages[] = { 16, 2, 1 };
 static struct gdmabuf_alloc alloc_args(__u64 size)
 {
 	return (struct gdmabuf_alloc){ .size = size, .fd_flags = O_RDWR };
-}
-
-/* ALLOC with @args: 0, closing the new buffer fd, or the errno. */
-static int alloc_errno(int ctl, struct gdmabuf_alloc args)
-{
-	if (ioctl(ctl, GDMABUF_IOCTL_ALLOC, &args))
-		return errno;
-	close(args.fd);
-	return 0;
-}
-
-static int get_info(int fd, struct gdmabuf_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	return ioctl_errno(fd, GDMABUF_IOCTL_INFO, info);
-}
-
-/* Every segment of @fd in a new array, @nr of them; NULL on failure. */
-static struct gdmabuf_segment_desc *get_segments(int fd, __u32 *nr)
-{
-	struct gdmabuf_segments args = {};
-	struct gdmabuf_segment_desc *segs;
-
-	if (ioctl(fd, GDMABUF_IOCTL_SEGMENTS, &args))
-		return NULL;
-	segs = calloc(args.nr_segments + 1, sizeof(*segs));
-	if (!segs)
-		return NULL;
-	args.count = args.nr_segments;
-	args.segments_ptr = (uintptr_t)segs;
-	if (ioctl(fd, GDMABUF_IOCTL_SEGMENTS, &args) ||
-	    args.count != args.nr_segments) {
-		free(segs);
-		return NULL;
-	}
-	*nr = args.count;
-	return segs;
-}
-
-static int sync_errno(int fd, __u64 offset, __u64 len, __u32 flags)
-{
-	struct gdmabuf_sync args = {
-		.offset = offset,
-		.len = len,
-		.flags = flags,
-	};
-
-	return ioctl_errno(fd, GDMABUF_IOCTL_SYNC, &args);
-}
-
-/* Offset of the first non-zero byte of @map, or -1. */
-static ssize_t first_nonzero(const void *map, size_t len)
-{
-	const __u8 *byte = map;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (byte[i])
-			return i;
-	return -1;
-}
-
-/* Read the capability sets of this thread; 0 or -1. */
-static int get_caps(struct __user_cap_header_struct *hdr,
-		    struct __user_cap_data_struct *data)
-{
-	hdr->version = _LINUX_CAPABILITY_VERSION_3;
-	hdr->pid = 0;
-	return syscall(SYS_capget, hdr, data);
-}
-
-/* Whether CAP_SYS_RAWIO is in this thread's effective set. */
-static bool has_rawio(void)
-{
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	struct __user_cap_header_struct hdr;
-
-	if (get_caps(&hdr, data))
-		return false;
-	return data[CAP_TO_INDEX(CAP_SYS_RAWIO)].effective &
-	       CAP_TO_MASK(CAP_SYS_RAWIO);
-}
-
-/* Drop CAP_SYS_RAWIO from the effective set; 0 or -1. */
-static int drop_rawio(void)
-{
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	struct __user_cap_header_struct hdr;
-
-	if (get_caps(&hdr, data))
-		return -1;
-	data[CAP_TO_INDEX(CAP_SYS_RAWIO)].effective &=
-		~CAP_TO_MASK(CAP_SYS_RAWIO);
-	return syscall(SYS_capset, &hdr, data);
 }
 
 /* The gdmabuf-id of /proc/self/fdinfo/@fd into @id; 0 or -1. */
@@ -282,9 +187,6 @@ static long long meminfo_bytes(const char *name)
 	return kib < 0 ? -1 : kib << 10;
 }
 
-/* Every DMA mapping, with its physical address, under DMA-API debugging. */
-#define DMA_API_DUMP	DEBUGFS_ROOT "/dma-api/dump"
-
 /*
  * The physical address that DMA-API debugging recorded for the mapping of
  * @len bytes at device address @dma of gdmabuf's device into @phys; 0,
@@ -368,53 +270,6 @@ static int write_param_u64(const char *name, __u64 value)
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
 	return write_param(name, buf);
-}
-
-/* What the guard bytes before a guarded struct hold. */
-#define GUARD_CANARY	0xa5
-
-/*
- * A copy of the @size bytes at @arg that ends where a page ends, with
- * canary bytes before it and an inaccessible page after it: reading or
- * writing past @size bytes faults, writing before them shows. NULL on
- * failure.
- */
-static void *guarded_copy(const void *arg, size_t size)
-{
-	const size_t page = page_size();
-	__u8 *base;
-
-	base = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (base == MAP_FAILED)
-		return NULL;
-	if (mprotect(base + page, page, PROT_NONE)) {
-		munmap(base, 2 * page);
-		return NULL;
-	}
-	memset(base, GUARD_CANARY, page);
-	return memcpy(base + page - size, arg, size);
-}
-
-static __u8 *guarded_base(const void *copy)
-{
-	return (__u8 *)((uintptr_t)copy & ~(uintptr_t)(page_size() - 1));
-}
-
-/* Whether the canary bytes before @copy, from guarded_copy(), are intact. */
-static bool guarded_canary_intact(const void *copy)
-{
-	const __u8 *byte;
-
-	for (byte = guarded_base(copy); byte < (const __u8 *)copy; byte++)
-		if (*byte != GUARD_CANARY)
-			return false;
-	return true;
-}
-
-static void guarded_free(void *copy)
-{
-	munmap(guarded_base(copy), 2 * page_size());
 }
 
 /*

@@ -8,17 +8,23 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/gdmabuf.h>
 
-#define GDMABUF_DEBUGFS_BUFFERS	"/sys/kernel/debug/gdmabuf/buffers"
+#define DEBUGFS_ROOT		"/sys/kernel/debug"
+#define GDMABUF_DEBUGFS_BUFFERS	DEBUGFS_ROOT "/gdmabuf/buffers"
+/* Every DMA mapping, with its physical address, under DMA-API debugging. */
+#define DMA_API_DUMP		DEBUGFS_ROOT "/dma-api/dump"
 
 #define GDMABUF_DEV	"/dev/gdmabuf"
 #define GDMABUF_SYSFS	"/sys/module/gdmabuf"
@@ -45,6 +51,45 @@ static inline unsigned long cmd_sized(unsigned long cmd, size_t size)
 	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), size);
 }
 
+static inline int get_info(int fd, struct gdmabuf_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl_errno(fd, GDMABUF_IOCTL_INFO, info);
+}
+
+/* Every segment of @fd in a new array, @nr of them; NULL on failure. */
+static inline struct gdmabuf_segment_desc *get_segments(int fd, __u32 *nr)
+{
+	struct gdmabuf_segments args = {};
+	struct gdmabuf_segment_desc *segs;
+
+	if (ioctl(fd, GDMABUF_IOCTL_SEGMENTS, &args))
+		return NULL;
+	segs = calloc(args.nr_segments + 1, sizeof(*segs));
+	if (!segs)
+		return NULL;
+	args.count = args.nr_segments;
+	args.segments_ptr = (uintptr_t)segs;
+	if (ioctl(fd, GDMABUF_IOCTL_SEGMENTS, &args) ||
+	    args.count != args.nr_segments) {
+		free(segs);
+		return NULL;
+	}
+	*nr = args.count;
+	return segs;
+}
+
+static inline int sync_errno(int fd, __u64 offset, __u64 len, __u32 flags)
+{
+	struct gdmabuf_sync args = {
+		.offset = offset,
+		.len = len,
+		.flags = flags,
+	};
+
+	return ioctl_errno(fd, GDMABUF_IOCTL_SYNC, &args);
+}
+
 /* A new buffer fd, or -1 with errno set. */
 static inline int alloc_buffer(int ctl, __u64 size, __u32 mem_type,
 			       __u32 layout, __u32 fd_flags)
@@ -57,6 +102,52 @@ static inline int alloc_buffer(int ctl, __u64 size, __u32 mem_type,
 	};
 
 	if (ioctl(ctl, GDMABUF_IOCTL_ALLOC, &args))
+		return -1;
+	return args.fd;
+}
+
+/* ALLOC with @args: 0, closing the new buffer fd, or the errno. */
+static inline int alloc_errno(int ctl, struct gdmabuf_alloc args)
+{
+	if (ioctl(ctl, GDMABUF_IOCTL_ALLOC, &args))
+		return errno;
+	close(args.fd);
+	return 0;
+}
+
+/* Offset of the first non-zero byte of @map, or -1. */
+static inline ssize_t first_nonzero(const void *map, size_t len)
+{
+	const __u8 *byte = map;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (byte[i])
+			return i;
+	return -1;
+}
+
+/* EXPORT arguments for a dma-buf fd with @fd_flags. */
+static inline struct gdmabuf_export export_args(__u32 fd_flags)
+{
+	return (struct gdmabuf_export){ .fd_flags = fd_flags };
+}
+
+/* EXPORT with @args: 0, closing the new dma-buf fd, or the errno. */
+static inline int export_errno(int fd, struct gdmabuf_export args)
+{
+	if (ioctl(fd, GDMABUF_IOCTL_EXPORT, &args))
+		return errno;
+	close(args.fd);
+	return 0;
+}
+
+/* A new dma-buf fd for the buffer of @fd, or -1 with errno set. */
+static inline int export_buffer(int fd, __u32 fd_flags)
+{
+	struct gdmabuf_export args = export_args(fd_flags);
+
+	if (ioctl(fd, GDMABUF_IOCTL_EXPORT, &args))
 		return -1;
 	return args.fd;
 }
@@ -98,6 +189,87 @@ static inline ssize_t pattern_mismatch(const void *map, size_t offset,
 	return -1;
 }
 
+/* What the guard bytes before a guarded struct hold. */
+#define GUARD_CANARY	0xa5
+
+/*
+ * A copy of the @size bytes at @arg that ends where a page ends, with
+ * canary bytes before it and an inaccessible page after it: reading or
+ * writing past @size bytes faults, writing before them shows. NULL on
+ * failure.
+ */
+static inline void *guarded_copy(const void *arg, size_t size)
+{
+	const size_t page = page_size();
+	__u8 *base;
+
+	base = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	if (mprotect(base + page, page, PROT_NONE)) {
+		munmap(base, 2 * page);
+		return NULL;
+	}
+	memset(base, GUARD_CANARY, page);
+	return memcpy(base + page - size, arg, size);
+}
+
+static inline __u8 *guarded_base(const void *copy)
+{
+	return (__u8 *)((uintptr_t)copy & ~(uintptr_t)(page_size() - 1));
+}
+
+/* Whether the canary bytes before @copy, from guarded_copy(), are intact. */
+static inline bool guarded_canary_intact(const void *copy)
+{
+	const __u8 *byte;
+
+	for (byte = guarded_base(copy); byte < (const __u8 *)copy; byte++)
+		if (*byte != GUARD_CANARY)
+			return false;
+	return true;
+}
+
+static inline void guarded_free(void *copy)
+{
+	munmap(guarded_base(copy), 2 * page_size());
+}
+
+/* Read the capability sets of this thread; 0 or -1. */
+static inline int get_caps(struct __user_cap_header_struct *hdr,
+			   struct __user_cap_data_struct *data)
+{
+	hdr->version = _LINUX_CAPABILITY_VERSION_3;
+	hdr->pid = 0;
+	return syscall(SYS_capget, hdr, data);
+}
+
+/* Whether CAP_SYS_RAWIO is in this thread's effective set. */
+static inline bool has_rawio(void)
+{
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	struct __user_cap_header_struct hdr;
+
+	if (get_caps(&hdr, data))
+		return false;
+	return data[CAP_TO_INDEX(CAP_SYS_RAWIO)].effective &
+	       CAP_TO_MASK(CAP_SYS_RAWIO);
+}
+
+/* Drop CAP_SYS_RAWIO from the effective set; 0 or -1. */
+static inline int drop_rawio(void)
+{
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	struct __user_cap_header_struct hdr;
+
+	if (get_caps(&hdr, data))
+		return -1;
+	data[CAP_TO_INDEX(CAP_SYS_RAWIO)].effective &=
+		~CAP_TO_MASK(CAP_SYS_RAWIO);
+	return syscall(SYS_capset, &hdr, data);
+}
+
 /* The module's reference count, or -1. */
 static inline long read_refcnt(void)
 {
@@ -130,19 +302,18 @@ static inline bool module_has_holders(void)
 }
 
 /*
- * 1 when a line of gdmabuf's debugfs buffer list starts with @id, 0 when
- * none does, -1 when the list cannot be read.
+ * The line of gdmabuf's debugfs buffer list that starts with @id into
+ * @line: 1, 0 when no line does, -1 when the list cannot be read.
  */
-static inline int debugfs_lists(__u64 id)
+static inline int debugfs_buffer_line(__u64 id, char *line, size_t len)
 {
-	char line[512];
 	int found = 0;
 	FILE *f;
 
 	f = fopen(GDMABUF_DEBUGFS_BUFFERS, "r");
 	if (!f)
 		return -1;
-	while (!found && fgets(line, sizeof(line), f)) {
+	while (!found && fgets(line, len, f)) {
 		char *end;
 		unsigned long long value = strtoull(line, &end, 10);
 
@@ -176,6 +347,17 @@ static inline int fdinfo_string(int fd, const char *key, char *value, size_t len
 	}
 	fclose(f);
 	return ret;
+}
+
+/*
+ * 1 when a line of gdmabuf's debugfs buffer list starts with @id, 0 when
+ * none does, -1 when the list cannot be read.
+ */
+static inline int debugfs_lists(__u64 id)
+{
+	char line[512];
+
+	return debugfs_buffer_line(id, line, sizeof(line));
 }
 
 #endif /* __GDMABUF_UTIL_H */
