@@ -87,7 +87,7 @@ static gfp_t gdmabuf_sg_zone(struct device *dev)
 {
 	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
 
-	if (device_iommu_mapped(dev) || !dma_addressing_limited(dev))
+	if (gdmabuf_device_translated(dev) || !dma_addressing_limited(dev))
 		return 0;
 	if (IS_ENABLED(CONFIG_ZONE_DMA32) && limit >= DMA_BIT_MASK(32))
 		return GFP_DMA32;
@@ -102,7 +102,7 @@ static gfp_t gdmabuf_sg_zone(struct device *dev)
 static bool gdmabuf_sg_reachable(struct device *dev, struct page *page,
 				 size_t size)
 {
-	return device_iommu_mapped(dev) ||
+	return gdmabuf_device_translated(dev) ||
 	       dma_capable(dev, phys_to_dma(dev, page_to_phys(page)), size, true);
 }
 
@@ -110,7 +110,7 @@ static bool gdmabuf_sg_reachable(struct device *dev, struct page *page,
 static bool gdmabuf_sg_bounced(struct device *dev, phys_addr_t phys,
 			       dma_addr_t dma_addr)
 {
-	return !device_iommu_mapped(dev) && dma_addr != phys_to_dma(dev, phys);
+	return !gdmabuf_device_translated(dev) && dma_addr != phys_to_dma(dev, phys);
 }
 
 static void gdmabuf_contiguous_free_pages(struct gdmabuf_buffer *buf,
@@ -269,7 +269,8 @@ static unsigned int gdmabuf_piece_shift(struct device *dev)
 
 	if (boundary != ULONG_MAX)
 		max = min_t(size_t, max, boundary + 1);
-	return max_t(unsigned int, PAGE_SHIFT, ilog2(max));
+	/* 0: not even a page fits in one entry, which no block can avoid */
+	return max >= PAGE_SIZE ? ilog2(max) : 0;
 }
 
 /*
@@ -291,7 +292,7 @@ static int gdmabuf_sg_assign_dma(struct gdmabuf_buffer *buf)
 			dma_sg = sg_next(dma_sg);
 			dma_off = 0;
 		}
-		if (!dma_sg || !sg_dma_len(dma_sg))
+		if (!dma_sg || dma_off + sg->length > sg_dma_len(dma_sg))
 			return -EIO;
 		addr = sg_dma_address(dma_sg) + dma_off;
 		dma_off += sg->length;
@@ -318,9 +319,10 @@ static int gdmabuf_sg_map(struct gdmabuf_buffer *buf)
 	struct scatterlist *sg;
 	int ret;
 
+	if (!shift)
+		return -ENOMEM;
 	for (i = 0; i < buf->nsegs; i++)
-		n += DIV_ROUND_UP((u64)buf->segs[i].npages << PAGE_SHIFT,
-				  1ULL << shift);
+		n += ((buf->segs[i].npages << PAGE_SHIFT) + (1UL << shift) - 1) >> shift;
 	ret = sg_alloc_table(&buf->sgt, n, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		return ret;
@@ -368,7 +370,7 @@ static int gdmabuf_sg_dma_segments(struct gdmabuf_buffer *buf)
 
 	buf->dma_segs = buf->segs;
 	buf->nr_dma_segs = buf->nsegs;
-	if (!device_iommu_mapped(buf->dev))
+	if (!gdmabuf_device_translated(buf->dev))
 		return 0;
 
 	for (i = 0; i < buf->nsegs; i++) {
@@ -451,8 +453,9 @@ free_segments:
 
 /*
  * The device snoops CPU caches and no segment is bounced: sync can be
- * skipped. dma_need_sync() is true for every IOMMU device, which maps
- * memory at its own address anyway, so ask it only without an IOMMU.
+ * skipped. With DMA-API debugging dma_need_sync() is true for every
+ * device the IOMMU translates for, whose memory is never bounced here
+ * anyway (whole pages), so ask it only without translation.
  */
 static bool gdmabuf_buffer_coherent(const struct gdmabuf_buffer *buf)
 {
@@ -460,7 +463,7 @@ static bool gdmabuf_buffer_coherent(const struct gdmabuf_buffer *buf)
 
 	if (!dev_is_dma_coherent(buf->dev))
 		return false;
-	if (device_iommu_mapped(buf->dev))
+	if (gdmabuf_device_translated(buf->dev))
 		return true;
 	for (i = 0; i < buf->nr_dma_segs; i++)
 		if (dma_need_sync(buf->dev, buf->dma_segs[i].dma_addr))
@@ -573,6 +576,8 @@ static void gdmabuf_buffer_unmap(struct gdmabuf_buffer *buf)
 {
 	struct gdmabuf_segment *seg = &buf->segs[0];
 
+	lockdep_assert_held_write(&buf->mem_lock);
+
 	if (buf->mem_type != GDMABUF_MEM_CACHED) {
 		dma_free_attrs(buf->dev, buf->size, buf->cpu_addr,
 			       seg->dma_addr, gdmabuf_dma_attrs(buf));
@@ -622,12 +627,20 @@ static void gdmabuf_buffer_drop_mms(struct gdmabuf_buffer *buf, bool wait)
 /* Remember that @mm maps @buf's revocable memory; under mmap_lock. */
 int gdmabuf_buffer_add_mm(struct gdmabuf_buffer *buf, struct mm_struct *mm)
 {
-	struct gdmabuf_mm *m;
+	struct gdmabuf_mm *m, *next;
 
+	mmap_assert_write_locked(mm);
 	guard(mutex)(&buf->mm_lock);
-	list_for_each_entry(m, &buf->mms, node)
+	list_for_each_entry_safe(m, next, &buf->mms, node) {
 		if (m->mm == mm)
 			return 0;
+		/* an mm that exited has no VMA left to wait for */
+		if (!atomic_read(&m->mm->mm_users)) {
+			list_del(&m->node);
+			mmdrop(m->mm);
+			kfree(m);
+		}
+	}
 	m = kmalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
 	if (!m)
 		return -ENOMEM;
@@ -664,15 +677,32 @@ static void gdmabuf_buffer_detach(struct gdmabuf_buffer *buf)
 	}
 }
 
-/* Detach every buffer of @dev, before its driver unbinds or it goes. */
+/*
+ * Detach every buffer of @dev, before its driver unbinds or it goes. Not
+ * under gdmabuf_lock, as a detach may wait for other processes' mmap_lock:
+ * the live buffers are taken off with a reference. One being released
+ * still has its memory until it leaves the list, which waits for
+ * gdmabuf_lock: detach it here, so that its release finds nothing mapped.
+ */
 void gdmabuf_buffers_detach(struct device *dev)
 {
-	struct gdmabuf_buffer *buf;
+	struct gdmabuf_buffer *buf, *next;
+	LIST_HEAD(live);
 
-	guard(mutex)(&gdmabuf_lock);
-	list_for_each_entry(buf, &gdmabuf_buffers, node)
-		if (buf->dev == dev)
-			gdmabuf_buffer_detach(buf);
+	scoped_guard(mutex, &gdmabuf_lock) {
+		list_for_each_entry(buf, &gdmabuf_buffers, node) {
+			if (buf->dev != dev)
+				continue;
+			if (kref_get_unless_zero(&buf->ref))
+				list_add_tail(&buf->detach_node, &live);
+			else
+				gdmabuf_buffer_detach(buf);
+		}
+	}
+	list_for_each_entry_safe(buf, next, &live, detach_node) {
+		gdmabuf_buffer_detach(buf);
+		gdmabuf_buffer_put(buf);
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffers_detach);
 
@@ -855,8 +885,9 @@ static long gdmabuf_buffer_ioctl_segments(struct file *file, void *kdata,
 	if (args->flags || args->reserved || args->first > buf->nr_dma_segs)
 		return -EINVAL;
 	/*
-	 * Not under mem_lock, which faults take: the list stays until the
-	 * buffer goes, and a detach racing with this is as if it came after.
+	 * Not under mem_lock, as copy_to_user() may fault and take mmap_lock:
+	 * the list stays until the buffer goes, and a detach racing with
+	 * this is as if it came after.
 	 */
 	if (gdmabuf_buffer_detached(buf))
 		return -ENODEV;
@@ -952,7 +983,7 @@ static const struct gdmabuf_ioctl_desc gdmabuf_buffer_ioctls[] = {
 };
 
 static_assert(sizeof(struct gdmabuf_info) <= GDMABUF_IOCTL_MAX_SIZE);
-static_assert(GDMABUF_INFO_SIZE_VER0 == offsetofend(struct gdmabuf_info, nr_segments));
+static_assert(offsetofend(struct gdmabuf_info, nr_segments) == GDMABUF_INFO_SIZE_VER0);
 static_assert(sizeof(struct gdmabuf_segments) <= GDMABUF_IOCTL_MAX_SIZE);
 static_assert(sizeof(struct gdmabuf_sync) <= GDMABUF_IOCTL_MAX_SIZE);
 static_assert(sizeof(struct gdmabuf_export) <= GDMABUF_IOCTL_MAX_SIZE);

@@ -22,6 +22,7 @@
 #include <linux/capability.h>
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/iommu.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
 #include <linux/platform_device.h>
@@ -145,11 +146,24 @@ static bool gdmabuf_driver_manages_dma(struct device *dev)
 }
 
 /*
- * Whether buffers can be made for @dev now, under its device lock: a
- * driver is bound (its DMA settings are final until it unbinds) that
- * leaves DMA to the DMA API, and the device can do DMA at all.
+ * Whether the IOMMU translates @dev's DMA: a DMA domain, not an identity
+ * (passthrough) one, whose devices use direct mapping.
  */
-int gdmabuf_device_usable(struct device *dev)
+bool gdmabuf_device_translated(struct device *dev)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	return domain && iommu_is_dma_domain(domain);
+}
+EXPORT_SYMBOL_IF_KUNIT(gdmabuf_device_translated);
+
+/*
+ * Whether buffers of @mem_type can be made for @dev now, under its device
+ * lock: a driver is bound (its DMA settings are final until it unbinds)
+ * that leaves DMA to the DMA API, and the device can do DMA at all, and
+ * coherent DMA for memory from its allocator.
+ */
+int gdmabuf_device_usable(struct device *dev, u32 mem_type)
 {
 	device_lock_assert(dev);
 	if (!dev->driver)
@@ -157,6 +171,8 @@ int gdmabuf_device_usable(struct device *dev)
 	if (gdmabuf_driver_manages_dma(dev))
 		return -EBUSY;
 	if (!dev->dma_mask || !*dev->dma_mask)
+		return -ENXIO;
+	if (mem_type != GDMABUF_MEM_CACHED && !dev->coherent_dma_mask)
 		return -ENXIO;
 	return 0;
 }

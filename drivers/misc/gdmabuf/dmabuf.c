@@ -65,7 +65,7 @@ static bool gdmabuf_dmabuf_reachable(const struct gdmabuf_buffer *buf,
 {
 	dma_addr_t start = buf->segs[0].dma_addr;
 
-	if (buf->layout != GDMABUF_LAYOUT_CONTIGUOUS || device_iommu_mapped(dev))
+	if (buf->layout != GDMABUF_LAYOUT_CONTIGUOUS || gdmabuf_device_translated(dev))
 		return true;
 	if (buf->mem_type == GDMABUF_MEM_CACHED)
 		start = phys_to_dma(dev, PFN_PHYS(buf->segs[0].pfn));

@@ -127,8 +127,10 @@ unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
  * @exact_pages: contiguous cached memory comes from alloc_pages_exact(),
  *	from a zone a device with a narrow mask reaches
  * @mem_lock: held for reading by whoever uses @dev's mapping or memory
- *	that goes with it (sync, segments, mmap, faults, access), for
- *	writing to detach
+ *	that goes with it (sync, ->mmap, access to revocable memory), for
+ *	writing to detach; faults of cached memory need it not, as that
+ *	memory outlives a detach
+ * @detach_node: entry in a detaching notifier's list, under its reference
  * @detached: @dev's driver unbound or @dev went away: nothing is mapped
  *	for it, and revocable memory is freed; under @mem_lock
  * @mapping: the buffer file's address space, which holds its user
@@ -173,6 +175,7 @@ struct gdmabuf_buffer {
 	bool exact_pages;
 	struct rw_semaphore mem_lock;	/* detached, and dev's mappings */
 	bool detached;
+	struct list_head detach_node;
 	struct address_space *mapping;
 	struct mutex mm_lock;	/* mms */
 	struct list_head mms;
@@ -210,7 +213,8 @@ void gdmabuf_buffers_detach(struct device *dev);
 struct device *gdmabuf_device_get(u64 uptr, u32 len);
 int gdmabuf_device_init(void);
 void gdmabuf_device_exit(void);
-int gdmabuf_device_usable(struct device *dev);
+int gdmabuf_device_usable(struct device *dev, u32 mem_type);
+bool gdmabuf_device_translated(struct device *dev);
 #if IS_ENABLED(CONFIG_KUNIT)
 char *gdmabuf_device_name_copy(u64 uptr, u32 len);
 int gdmabuf_device_name_split(const char *name);

@@ -2045,14 +2045,15 @@ static int gdmabuf_kunit_usable(struct device *dev)
 	int ret;
 
 	device_lock(dev);
-	ret = gdmabuf_device_usable(dev);
+	ret = gdmabuf_device_usable(dev, GDMABUF_MEM_CACHED);
 	device_unlock(dev);
 	return ret;
 }
 
 /*
  * Success: a device gets buffers only with a driver bound that leaves DMA
- * to the DMA API, and with a DMA mask.
+ * to the DMA API, and with a DMA mask (and a coherent one for coherent
+ * and write-combine memory).
  */
 static void gdmabuf_device_usable_states(struct kunit *test)
 {
@@ -2061,7 +2062,7 @@ static void gdmabuf_device_usable_states(struct kunit *test)
 						    &gdmabuf_kunit_vfio_like_driver);
 	struct device *dev = gdmabuf_kunit_pdev(test, "gdmabuf-kunit-dev",
 						&gdmabuf_kunit_driver);
-	u64 *mask;
+	u64 *mask, coherent_mask;
 
 	KUNIT_EXPECT_EQ(test, gdmabuf_kunit_usable(unbound), -ENXIO);
 	KUNIT_EXPECT_EQ(test, gdmabuf_kunit_usable(own_dma), -EBUSY);
@@ -2070,8 +2071,15 @@ static void gdmabuf_device_usable_states(struct kunit *test)
 	device_lock(dev);
 	mask = dev->dma_mask;
 	dev->dma_mask = NULL;
-	KUNIT_EXPECT_EQ(test, gdmabuf_device_usable(dev), -ENXIO);
+	KUNIT_EXPECT_EQ(test, gdmabuf_device_usable(dev, GDMABUF_MEM_CACHED), -ENXIO);
 	dev->dma_mask = mask;
+	/* the device's own coherent memory needs a coherent mask too */
+	coherent_mask = dev->coherent_dma_mask;
+	dev->coherent_dma_mask = 0;
+	KUNIT_EXPECT_EQ(test, gdmabuf_device_usable(dev, GDMABUF_MEM_CACHED), 0);
+	KUNIT_EXPECT_EQ(test, gdmabuf_device_usable(dev, GDMABUF_MEM_COHERENT), -ENXIO);
+	KUNIT_EXPECT_EQ(test, gdmabuf_device_usable(dev, GDMABUF_MEM_WRITE_COMBINE), -ENXIO);
+	dev->coherent_dma_mask = coherent_mask;
 	device_unlock(dev);
 }
 

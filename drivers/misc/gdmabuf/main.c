@@ -201,7 +201,7 @@ static long gdmabuf_ctl_ioctl_alloc(struct file *file, void *kdata,
 	if (dev) {
 		/* The driver cannot unbind before the buffer is listed. */
 		device_lock(dev);
-		buf = ERR_PTR(gdmabuf_device_usable(dev));
+		buf = ERR_PTR(gdmabuf_device_usable(dev, args->mem_type));
 		if (!IS_ERR(buf))
 			buf = gdmabuf_buffer_create(dev, size, args->mem_type,
 						    args->layout);
@@ -244,7 +244,7 @@ static const struct gdmabuf_ioctl_desc gdmabuf_ctl_ioctls[] = {
 };
 
 static_assert(sizeof(struct gdmabuf_alloc) <= GDMABUF_IOCTL_MAX_SIZE);
-static_assert(GDMABUF_ALLOC_SIZE_VER0 == offsetofend(struct gdmabuf_alloc, reserved));
+static_assert(offsetofend(struct gdmabuf_alloc, reserved) == GDMABUF_ALLOC_SIZE_VER0);
 
 /* Every control-device ioctl goes through the dispatch table. */
 static long gdmabuf_ctl_ioctl(struct file *file, unsigned int cmd,

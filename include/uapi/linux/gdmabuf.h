@@ -99,7 +99,7 @@ enum gdmabuf_cpu_mapping {
  *	"pci/0000:00:04.0"), NUL-terminated; zero for gdmabuf's own device.
  *	Naming a device needs %CAP_SYS_RAWIO.
  * @device_name_len: in: bytes at @device_name_ptr including the NUL, at
- *	most %GDMABUF_DEVICE_NAME_MAX; zero when @device_name_ptr is
+ *	most %GDMABUF_DEVICE_NAME_MAX; zero when @device_name_ptr is zero
  * @reserved2: must be zero
  *
  * The first version of this struct ended at @reserved
