@@ -10,7 +10,7 @@ KUNIT_ARCH ?= um
 export ARCH ARCHES KUNIT_ARCH
 
 .PHONY: all deps source apply mirror-check regen tree kunit kernel selftest \
-	checkpatch bisect demo bench check clean
+	checkpatch bisect demo iommu bench check clean
 
 all: check
 
@@ -49,6 +49,10 @@ bisect: deps
 
 demo: apply
 	@scripts/selftest.sh demo
+
+# the edu test behind the ARCH guest's IOMMU (q35 with VT-d, virt with SMMUv3)
+iommu: apply
+	@scripts/selftest.sh iommu
 
 # not part of 'make check': numbers to compare, never a pass or a fail
 bench: apply

@@ -3,8 +3,11 @@
 
 A test is named by its path: for KUnit "suite/case/parameter", for the
 kselftests "program/test" (the harness's "fixture.variant.test"). Patterns
-are fnmatch patterns over that path. Used by kunit_results.py (KUnit under
-kunit.py and in the guests) and guestlog.py (kselftests in the guests).
+are fnmatch patterns over that path. A run is the KUnit architecture (um,
+x86_64, arm64) for KUnit, the guest ("x86_64-selftest", "arm64-iommu": arch
+and mode of scripts/guests) for kselftests. Used by kunit_results.py (KUnit
+under kunit.py and in the guests) and guestlog.py (kselftests in the
+guests).
 """
 import fnmatch
 
@@ -21,6 +24,14 @@ ALLOWED = [
 ]
 
 
+# Tests that never skip where their device is (a column of scripts/guests),
+# whatever ALLOWED says: (device, pattern, why)
+MUST_RUN = [
+    ('edu', 'gdmabuf_edu_test', 'the guest has an edu: its DMA must be tried'),
+    ('edu', 'gdmabuf_edu_test/*', 'the guest has an edu: its DMA must be tried'),
+]
+
+
 def allowed(run, kind, path):
     """The reason why PATH may skip in RUN, or None."""
     for r, k, pattern, why in ALLOWED:
@@ -29,12 +40,30 @@ def allowed(run, kind, path):
     return None
 
 
-def judge(run, kind, skipped):
-    """Errors for the skips in SKIPPED ([(path, reason)]) not allowed in RUN."""
+def must_run(devices, path):
+    """Why PATH may not skip in a run with DEVICES, or None."""
+    for d, pattern, why in MUST_RUN:
+        if d in devices and fnmatch.fnmatchcase(path, pattern):
+            return why
+    return None
+
+
+def required(devices):
+    """The programs that must run in a run with DEVICES."""
+    return sorted({pattern for d, pattern, _ in MUST_RUN if d in devices and '/' not in pattern})
+
+
+def judge(run, kind, skipped, devices=()):
+    """Errors for the skips in SKIPPED ([(path, reason)]) not allowed in RUN,
+    which has DEVICES."""
     errors = []
     for path, reason in skipped:
         why = allowed(run, kind, path)
-        if why:
+        must = must_run(devices, path)
+        if must:
+            errors.append('%s skipped on %s, where it must run (%s): %s' %
+                          (path, run, must, reason or 'its reason is in the log'))
+        elif why:
             print('SKIP  %s (allowed on %s: %s)' % (path, run, why))
         else:
             errors.append('%s skipped, which is not allowed on %s: %s' %

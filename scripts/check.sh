@@ -3,9 +3,11 @@
 # Everything, in order; stops at the first failing step and names it.
 # First the log judges themselves must fail on every defect they look for.
 # The series is checked once (on x86_64 for the per-patch build), KUnit runs
-# under kunit.py on UML, and every architecture in $ARCHES gets its debug
-# guest (KUnit module, kselftests) and the demo. Ends with one line per
-# run and a line totalling all test cases.
+# under kunit.py on UML, and every architecture in $ARCHES gets the guests
+# scripts/guests lists for it, in its order but the benchmark: the debug
+# guest (KUnit module, kselftests), the demo and the IOMMU guest (the edu
+# test behind VT-d or SMMUv3), all with the same kernel. Ends with one line
+# per run and a line totalling all test cases.
 . "$(dirname "$0")/lib.sh"
 
 start=$SECONDS
@@ -26,8 +28,14 @@ step checkpatch "$S/checkpatch.sh"
 step bisect env ARCH=x86_64 "$S/bisect.sh"
 step "kunit (um)" env KUNIT_ARCH=um "$S/kunit.sh"
 for a in $ARCHES; do
-	step "selftest ($a)" env ARCH="$a" "$S/selftest.sh" selftest
-	step "demo ($a)" env ARCH="$a" "$S/boot.sh" demo
+	for mode in $(guests | awk -v a="$a" '$1 == a && $2 != "bench" { print $2 }'); do
+		if [ "$mode" = selftest ]; then
+			# builds the kernel and initramfs every guest of $a boots
+			step "selftest ($a)" env ARCH="$a" "$S/selftest.sh" selftest
+		else
+			step "$mode ($a)" env ARCH="$a" "$S/boot.sh" "$mode"
+		fi
+	done
 done
 
 msg "make check: all steps passed in $((SECONDS - start))s"
@@ -35,13 +43,15 @@ tp=0 tf=0 ts=0
 count() {
 	local p f s
 	read -r p f s <"$2"
-	printf '%-24s %4d passed, %d failed, %d skipped\n' "$1:" "$p" "$f" "$s"
+	printf '%-29s %4d passed, %d failed, %d skipped\n' "$1:" "$p" "$f" "$s"
 	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 }
 count "kunit (um, kunit.py)" "$LOGS/kunit-um.log.counts"
 for a in $ARCHES; do
-	count "kunit ($a guest)" "$LOGS/guest-$a-selftest.log.kunit-counts"
-	count "kselftest ($a guest)" "$LOGS/guest-$a-selftest.log.counts"
+	while read -r _ mode _ _ _ kunit _; do
+		[ "$kunit" != yes ] || count "kunit ($a $mode)" "$LOGS/guest-$a-$mode.log.kunit-counts"
+		count "kselftest ($a $mode)" "$LOGS/guest-$a-$mode.log.counts"
+	done < <(guests | awk -v a="$a" '$1 == a && $2 != "bench" && $7 != "-"')
 done
 echo "total: $tp passed, $tf failed, $ts skipped"
 echo "tested on: $(base_version), $(qemu-system-x86_64 --version | head -n1)"

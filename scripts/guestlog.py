@@ -2,17 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """guestlog.py MODE LOG [ARCH PROGRAMS]: judge a test guest's serial log.
 
-Fails when the guest did not finish, when the kernel complained (warning,
-BUG, KASAN, lockdep, RCU stall, hung task, DMA-API debug, kmemleak, oops,
-panic, or a debug facility turning itself off), when an end-of-run
-invariant does not hold (gdmabuf's debugfs lists no buffer; DMA-API debug
-has no mapping left and no error; free pages are back to where they were),
-in selftest mode when any kselftest failed, a program listed in PROGRAMS did
-not run to its end, or a test skipped that allowed_skips.py does not allow
-on ARCH, and in demo and bench mode when the program did not exit with 0
-(the benchmark's numbers are never judged).
+The guest is the ARCH guest of MODE in scripts/guests. Fails when the guest
+did not finish, when the kernel complained (warning, BUG, KASAN, lockdep,
+RCU stall, hung task, DMA-API debug, kmemleak, oops, panic, a debug
+facility turning itself off, or an IOMMU fault report in a guest without
+an IOMMU), when an end-of-run invariant does not hold (gdmabuf's debugfs
+lists no buffer; DMA-API debug has no mapping left and no error; free pages
+are back to where they were), in a guest with an IOMMU when its IOMMU
+reported no fault, in the test guests (selftest, iommu) when any kselftest
+failed, a program listed in PROGRAMS did not run to its end, or a test
+skipped that allowed_skips.py does not allow there, and in demo and bench
+mode when the program did not exit with 0 (the benchmark's numbers are
+never judged).
 Writes the counts next to the log as LOG.counts ("passed failed skipped").
 """
+import os
 import re
 import sys
 
@@ -33,8 +37,35 @@ COMPLAINTS = [
     r'INFO: task .* blocked for more than', r'scheduling while atomic',
     r'sleeping function called from invalid context', r'UBSAN:',
     r'printk messages dropped',
+    # an interrupt the IOMMU did not let through: no guest expects one
+    r'DMAR: \[INTR-REMAP\]',
+    # firmware methods that failed (x86: the PCI interrupt routing, _PRT)
+    r'ACPI (BIOS )?Error', r'ACPI Exception',
 ]
 COMPLAINT_RE = re.compile('|'.join(COMPLAINTS))
+# IOMMU fault reports, by IOMMU (the iommu column of scripts/guests): each a
+# complaint, except in a guest with that IOMMU, where the edu test's DMA
+# outside its buffer must have caused at least one. FAULTS are the lines
+# that report one fault; the others come with them. The raw words of an
+# SMMU event follow its line (up to 4); anywhere else they are a complaint.
+IOMMU_REPORTS = {
+    'vt-d': {
+        'fault': r'DMAR: \[DMA (Read|Write)( NO_PASID| PASID 0x[0-9a-f]+)\] Request device '
+                 r'\[[0-9a-f:.]+\] fault addr',
+        'other': r'DMAR: DRHD: handling fault status reg [0-9a-f]+$|'
+                 r'\bdmar_fault: \d+ callbacks suppressed$',
+    },
+    'smmuv3': {
+        'fault': r'arm-smmu-v3 \S+: event 0x[0-9a-f]{2} received:$',
+        'other': r'\barm_smmu_evtq_thread: \d+ callbacks suppressed$',
+        # its command and event queues and stream tables, for good
+        'own dma': r'arm-smmu-v3 \S+ coherent ',
+    },
+}
+SMMU_EVENT_WORD = re.compile(r'arm-smmu-v3 \S+: \s*0x[0-9a-f]{16}$')
+SMMU_EVENT_WORDS = 4
+GUESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'guests')
+GUEST_FIELDS = ('arch', 'mode', 'machine', 'iommu', 'edu', 'kunit')
 MARK = 'GDMABUF-BENCH: '
 KERNEL_LINE = re.compile(r'^\[\s*\d+\.\d+\]')
 # Leaks that are not gdmabuf's, each with why: every needle must be in the
@@ -58,6 +89,42 @@ HELD = ('MemFree', 'PerCpuLists', 'Cached', 'Buffers', 'AnonPages', 'Slab',
         'KernelStack', 'PageTables', 'Percpu', 'VmallocUsed')
 HELD_TOLERANCE_KB = 16 * 1024
 CMA_TOLERANCE_KB = 64 * 1024
+
+
+def guest(arch, mode):
+    """The fields of scripts/guests' line for the ARCH guest of MODE."""
+    for ln in open(GUESTS):
+        fields = ln.split()
+        if fields and not fields[0].startswith('#') and fields[:2] == [arch, mode]:
+            g = dict(zip(GUEST_FIELDS, fields))
+            g['programs'] = fields[len(GUEST_FIELDS):]
+            return g
+    sys.exit('guestlog.py: scripts/guests has no %s guest of mode %s' % (arch, mode))
+
+
+def iommu_reports(lines, iommu):
+    """(complaints, faults): the IOMMU fault report lines that are
+    complaints in a guest with IOMMU ('-' for none), and the faults its
+    own IOMMU reported."""
+    complaints, faults = [], []
+    words = 0
+    for ln in lines:
+        if words and SMMU_EVENT_WORD.search(ln):
+            words -= 1
+            if iommu != 'smmuv3':
+                complaints.append(ln)
+            continue
+        for name, report in IOMMU_REPORTS.items():
+            if re.search(report['fault'], ln):
+                (faults if name == iommu else complaints).append(ln)
+                if name == 'smmuv3':
+                    words = SMMU_EVENT_WORDS
+            elif re.search(report['other'], ln):
+                if name != iommu:
+                    complaints.append(ln)
+        if SMMU_EVENT_WORD.search(ln) and not words:
+            complaints.append(ln)
+    return complaints, faults
 
 
 def section(lines, name):
@@ -120,8 +187,8 @@ def judge_kmemleak(lines, bench):
     return errors
 
 
-def judge_invariants(lines, bench):
-    """Errors for what is left at the end of the run."""
+def judge_invariants(lines, bench, iommu):
+    """Errors for what is left at the end of the run (IOMMU: the guest's)."""
     errors = []
     listing = section(lines, 'gdmabuf buffers')
     if listing is None:
@@ -158,10 +225,17 @@ def judge_invariants(lines, bench):
                               % (before - after, what, tol))
 
     mappings = section(lines, 'dma-api mappings')
+    own = IOMMU_REPORTS.get(iommu, {}).get('own dma')
     if mappings is None:
         errors.append('no DMA-API debug listing after rmmod')
-    elif [ln for ln in mappings if ln.strip()]:
-        errors.append('DMA mappings left after rmmod:\n    ' + '\n    '.join(mappings[:10]))
+    else:
+        mappings = [ln for ln in mappings if ln.strip()]
+        left = [ln for ln in mappings if not (own and re.match(own, ln))]
+        if len(left) < len(mappings):
+            print("DMA-API debug lists %d allocations of the %s IOMMU's own (its queues and"
+                  " tables), as it should" % (len(mappings) - len(left), iommu))
+        if left:
+            errors.append('DMA mappings left after rmmod:\n    ' + '\n    '.join(left[:10]))
     state = [b for b in bench if b.startswith('dma-api errors')]
     if state != ['dma-api errors 0 disabled N']:
         errors.append('DMA-API debug after rmmod: %s' % (state or 'no state'))
@@ -182,21 +256,30 @@ def main():
         errors.append('the guest did not reach the end of its script')
     errors += ['guest: ' + b for b in bench if b.startswith('FAIL')]
 
-    complaints = [ln for ln in lines if COMPLAINT_RE.search(ln)]
+    arch = sys.argv[3] if len(sys.argv) > 3 else None
+    g = guest(arch, mode) if arch else {'iommu': '-', 'edu': 'no'}
+    iommu_complaints, faults = iommu_reports(lines, g['iommu'])
+    complaints = [ln for ln in lines if COMPLAINT_RE.search(ln)] + iommu_complaints
     if complaints:
         errors.append('the kernel complained:\n    ' +
                       '\n    '.join(complaints[:20]))
+    if g['iommu'] != '-':
+        print('%s IOMMU faults reported (as the edu test wants): %d' % (g['iommu'], len(faults)))
+        if not faults:
+            errors.append('the %s IOMMU reported no fault: it did not stop the edu test\'s'
+                          ' DMA outside its buffer' % g['iommu'])
     if mode != 'bench':
         errors += judge_kmemleak(lines, bench)
-        errors += judge_invariants(lines, bench)
+        errors += judge_invariants(lines, bench, g['iommu'])
 
     passed = failed = skipped = 0
-    if mode == 'selftest':
-        arch, listing = sys.argv[3], sys.argv[4]
+    if mode not in ('demo', 'bench'):
+        listing = sys.argv[4]
         programs = open(listing).read().split()
-        passed, failed, skipped, errs = ktap(lines, arch, programs)
+        devices = ['edu'] if g['edu'] == 'yes' else []
+        passed, failed, skipped, errs = ktap(lines, '%s-%s' % (arch, mode), programs, devices)
         errors += errs
-    elif mode in ('demo', 'bench'):
+    else:
         show_output(lines, mode)
         if '%s exit 0' % mode not in bench:
             errors.append('the %s did not exit with 0' % mode)
@@ -212,9 +295,10 @@ def main():
           ' nothing left behind')
 
 
-def ktap(lines, arch, programs):
-    """Count the kselftest harness's subtests ('# ok N name'); judge skips,
-    and that each of PROGRAMS ran to its end with as many results as planned."""
+def ktap(lines, run, programs, devices):
+    """Count the kselftest harness's subtests ('# ok N name'); judge skips
+    (RUN is the guest, ARCH-MODE, with DEVICES), and that each of PROGRAMS
+    ran to its end with as many results as planned."""
     passed = failed = skipped = 0
     errors, skips = [], []
     prog, plan, results, totals = None, None, 0, False
@@ -265,9 +349,13 @@ def ktap(lines, arch, programs):
             errors.append('%s printed no plan or no totals: it did not finish' % p)
         elif results != plan:
             errors.append('%s planned %d tests and reported %d' % (p, plan, results))
+    for p in allowed_skips.required(devices):
+        if p not in programs:
+            errors.append('%s must run in a guest with %s, but this one does not run it'
+                          % (p, ', '.join(devices)))
     for p in sorted(set(ended) - set(programs)):
         errors.append('kselftest program %s ran but is not in the list' % p)
-    errors += allowed_skips.judge(arch, 'kselftest', skips)
+    errors += allowed_skips.judge(run, 'kselftest', skips, devices)
     if failed:
         errors.append('%d kselftest case(s) failed' % failed)
     if passed == 0:

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Build the kselftests with the kernel's own selftest Makefiles (static, with
 # $CROSS_COMPILE), and pack them, the driver and KUnit modules,
-# busybox-static and scripts/guest-init into an initramfs.
+# busybox-static, scripts/guest-init and scripts/guests into an initramfs.
 . "$(dirname "$0")/lib.sh"
 
 [ -f "$OBJ/.config" ] || die "no $ARCH kernel; run scripts/kernel.sh first"
@@ -37,6 +37,7 @@ bb=$(busybox_for "$ARCH")
 [[ $(file -L "$bb") == *"statically linked"* ]] || die "$bb is not static; install busybox-static"
 cp "$bb" "$ROOTFS/bin/busybox"
 cp "$ROOT/scripts/guest-init" "$ROOTFS/init"
+cp "$GUESTS" "$ROOTFS/guests"
 chmod +x "$ROOTFS/init"
 find "$OBJ/drivers/misc/gdmabuf" -name '*.ko' -exec cp {} "$ROOTFS/lib/modules/" \;
 modules=(gdmabuf)

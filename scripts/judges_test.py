@@ -5,7 +5,9 @@
 Builds a small clean guest log the way guest-init writes one, checks that
 guestlog.py passes it, then breaks it in one way at a time (a kernel
 complaint, a skip, a leak, a buffer left over...) and checks that
-guestlog.py fails each. Does the same for kunit_results.py with a small
+guestlog.py fails each. Does the same for the IOMMU guests' logs (a fault
+report is required there, and tolerated by name only), for the skips that
+allowed_skips.py never allows, and for kunit_results.py with a small
 kunit.py result. Run by 'make check' before anything is built.
 """
 import json
@@ -15,6 +17,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import allowed_skips  # noqa: E402
 B = 'GDMABUF-BENCH: '
 
 KTAP_PROGRAM = '''# selftests: drivers/misc/gdmabuf: {prog}
@@ -54,14 +58,33 @@ PAGES = ('MemFree: {free} kB CmaFree: {cma} kB Cached: 20000 kB Buffers: 0 kB '
          'Percpu: 800 kB VmallocUsed: 7000 kB PerCpuLists: 30000 kB')
 
 
-def clean_log():
+PROGRAMS = ('gdmabuf_test', 'gdmabuf_export_test', 'gdmabuf_edu_test')
+IOMMU_PROGRAMS = ('gdmabuf_edu_test',)
+
+# What the IOMMUs print for the edu test's DMA outside its buffer.
+VTD_FAULT = '''[   20.000000] DMAR: DRHD: handling fault status reg 2
+[   20.000000] DMAR: [DMA Read NO_PASID] Request device [00:03.0] fault addr 0x0 \
+[fault reason 0x06] PTE Read access is not set
+[   26.000000] dmar_fault: 3 callbacks suppressed'''
+SMMU_EVENT = '''[   20.000000] arm-smmu-v3 9050000.smmuv3: event 0x10 received:
+[   20.000000] arm-smmu-v3 9050000.smmuv3: \t0x0000000100000010
+[   20.000000] arm-smmu-v3 9050000.smmuv3: \t0x0000020000000000
+[   20.000000] arm-smmu-v3 9050000.smmuv3: \t0x0000000000000000
+[   20.000000] arm-smmu-v3 9050000.smmuv3: \t0x0000000000000000'''
+
+
+def clean_log(mode='selftest', programs=PROGRAMS, fault=''):
     parts = [
         '[    0.000000] Linux version 6.12.117',
-        B + 'booted 6.12.117 x86_64, mode selftest',
+        B + 'booted 6.12.117 x86_64, mode ' + mode,
         B + 'pages before: ' + PAGES.format(free=5000000, cma=2150000, slab=90000),
-        B + 'kunit begin', B + 'kunit end',
-        KTAP_PROGRAM.format(prog='gdmabuf_test', n=1),
-        KTAP_PROGRAM.format(prog='gdmabuf_export_test', n=2),
+    ]
+    if mode == 'selftest':
+        parts += [B + 'kunit begin', B + 'kunit end']
+    parts += [KTAP_PROGRAM.format(prog=p, n=n) for n, p in enumerate(programs, 1)]
+    if fault:
+        parts.append(fault)
+    parts += [
         B + 'kselftest exit 0',
         B + 'gdmabuf buffers begin',
         'id           size type           layout          segments  maps   pid comm',
@@ -130,6 +153,69 @@ BROKEN_LOGS = {
         'gdmabuf gdmabuf single idx 1 P=0x1000 D=1000 L=1000 cln=0x40 DMA_BIDIRECTIONAL '
         'dma map error checked\n' + B + 'dma-api mappings end'),
     'DMA-API errors': replace('dma-api errors 0', 'dma-api errors 3'),
+    'ACPI error': insert_before(
+        B + 'kselftest exit', '[  261.9] ACPI Error: Aborting method \\_SB.PCI0._PRT due to'
+        ' previous error (AE_AML_LOOP_TIMEOUT) (20240827/psparse-543)'),
+    'VT-d fault without an IOMMU': insert_before(B + 'kselftest exit', VTD_FAULT),
+    'VT-d fault status without an IOMMU': insert_before(
+        B + 'kselftest exit', VTD_FAULT.split('\n')[0]),
+    'VT-d fault record without an IOMMU': insert_before(
+        B + 'kselftest exit', VTD_FAULT.split('\n')[1]),
+    'SMMU event without an IOMMU': insert_before(B + 'kselftest exit', SMMU_EVENT),
+    'SMMU event line without an IOMMU': insert_before(
+        B + 'kselftest exit', SMMU_EVENT.split('\n')[0]),
+    'edu test skipped': replace('ok 3 selftests: drivers/misc/gdmabuf: gdmabuf_edu_test',
+                                'ok 3 selftests: drivers/misc/gdmabuf: gdmabuf_edu_test'
+                                ' # SKIP no edu?'),
+    'edu test case skipped': replace(
+        '# ok 2 ctl.two\n# # PASSED: 2 / 2 tests passed.\n'
+        '# # Totals: pass:2 fail:0 xfail:0 xpass:0 skip:0 error:0\n'
+        'ok 3 selftests: drivers/misc/gdmabuf: gdmabuf_edu_test',
+        '# ok 2 ctl.two # SKIP uio_pci_generic?\n# # PASSED: 2 / 2 tests passed.\n'
+        '# # Totals: pass:1 fail:0 xfail:0 xpass:0 skip:1 error:0\n'
+        'ok 3 selftests: drivers/misc/gdmabuf: gdmabuf_edu_test'),
+}
+
+
+def iommu_log(fault='', extra=''):
+    """The clean log of an IOMMU guest with FAULT and EXTRA after its test."""
+    return clean_log('iommu', IOMMU_PROGRAMS, '\n'.join(x for x in (fault, extra) if x))
+
+
+def dma_left(log, mapping):
+    """LOG with MAPPING in DMA-API debug's listing after rmmod."""
+    return log.replace(B + 'dma-api mappings end', mapping + '\n' + B + 'dma-api mappings end')
+
+
+SMMU_QUEUE = ('arm-smmu-v3 9050000.smmuv3 coherent idx 12160 P=0x00000000adf00000 D=adf00000 '
+              'L=100000 cln=0x0000000002b7c000 DMA_BIDIRECTIONAL '
+              'dma map error check not applicable')
+EDU_MAPPING = ('uio_pci_generic 0000:00:01.0 single idx 1 P=0x1000 D=ffff0000 L=1000 cln=0x40 '
+               'DMA_BIDIRECTIONAL dma map error checked')
+
+# The IOMMU guests' logs: (arch, log, whether guestlog.py must pass it)
+IOMMU_LOGS = {
+    'VT-d fault': ('x86_64', iommu_log(VTD_FAULT), True),
+    'SMMU event and queues': ('arm64', dma_left(iommu_log(SMMU_EVENT), SMMU_QUEUE), True),
+    'SMMU queues on VT-d': ('x86_64', dma_left(iommu_log(VTD_FAULT), SMMU_QUEUE), False),
+    'SMMU event and an edu mapping left': ('arm64', dma_left(dma_left(
+        iommu_log(SMMU_EVENT), SMMU_QUEUE), EDU_MAPPING), False),
+    'no VT-d fault': ('x86_64', iommu_log(), False),
+    'no SMMU event': ('arm64', iommu_log(), False),
+    'VT-d fault status only': ('x86_64', iommu_log(VTD_FAULT.split('\n')[0]), False),
+    'VT-d fault and a warning': ('x86_64', iommu_log(
+        VTD_FAULT, '[   20.0] WARNING: CPU: 0 PID: 1 at x.c:1'), False),
+    'SMMU event and a call trace': ('arm64', iommu_log(SMMU_EVENT, '[   20.0] Call trace:'), False),
+    'SMMU event on VT-d': ('x86_64', iommu_log(VTD_FAULT, SMMU_EVENT), False),
+    'VT-d fault on SMMUv3': ('arm64', iommu_log(SMMU_EVENT, VTD_FAULT), False),
+    'VT-d interrupt-remapping fault': ('x86_64', iommu_log(
+        VTD_FAULT, '[   20.0] DMAR: [INTR-REMAP] Request device [00:03.0] fault index 0x0 '
+        '[fault reason 0x25] Present field in the IRTE entry is clear'), False),
+    'SMMU event words without an event': ('arm64', iommu_log(
+        SMMU_EVENT, '\n'.join(SMMU_EVENT.split('\n')[1:])), False),
+    'edu test skipped on VT-d': ('x86_64', iommu_log(VTD_FAULT).replace(
+        'ok 1 selftests: drivers/misc/gdmabuf: gdmabuf_edu_test',
+        'ok 1 selftests: drivers/misc/gdmabuf: gdmabuf_edu_test # SKIP'), False),
 }
 
 KUNIT_JSON = {'name': 'KUnit Test Group', 'test_cases': [], 'sub_groups': [
@@ -152,7 +238,7 @@ def main():
     bad = []
     with tempfile.TemporaryDirectory() as d:
         programs = os.path.join(d, 'programs')
-        open(programs, 'w').write('gdmabuf_test\ngdmabuf_export_test\n')
+        open(programs, 'w').write('\n'.join(PROGRAMS) + '\n')
         log = os.path.join(d, 'guest.log')
         guestlog = [os.path.join(HERE, 'guestlog.py'), 'selftest', log, 'x86_64', programs]
         open(log, 'w').write(clean_log())
@@ -166,6 +252,27 @@ def main():
             open(log, 'w').write(broken)
             if run(guestlog) == 0:
                 bad.append('guestlog.py passes a log with: %s' % name)
+
+        # a guest with an edu that does not run its test at all
+        open(programs, 'w').write('\n'.join(PROGRAMS[:2]) + '\n')
+        open(log, 'w').write(clean_log(programs=PROGRAMS[:2]))
+        if run(guestlog) == 0:
+            bad.append('guestlog.py passes a guest with an edu that runs no gdmabuf_edu_test')
+        # no allow-list entry lets the edu test skip where there is an edu
+        allowed_skips.ALLOWED.append(('x86_64-iommu', 'kselftest', 'gdmabuf_edu_test*', 'x'))
+        if not allowed_skips.judge('x86_64-iommu', 'kselftest',
+                                   [('gdmabuf_edu_test/edu.dma', '')], ['edu']):
+            bad.append('allowed_skips.py lets gdmabuf_edu_test skip where there is an edu')
+        allowed_skips.ALLOWED.pop()
+
+        open(programs, 'w').write('\n'.join(IOMMU_PROGRAMS) + '\n')
+        for name, (arch, text, good) in IOMMU_LOGS.items():
+            open(log, 'w').write(text)
+            rc = run([guestlog[0], 'iommu', log, arch, programs])
+            if good and rc:
+                bad.append('guestlog.py fails an %s IOMMU log with: %s' % (arch, name))
+            elif not good and rc == 0:
+                bad.append('guestlog.py passes an %s IOMMU log with: %s' % (arch, name))
 
         src = os.path.join(d, 'src')
         os.mkdir(src)
@@ -202,8 +309,12 @@ def main():
         print('FAILED: %s' % b, file=sys.stderr)
     if bad:
         sys.exit(1)
-    print('judges: the clean logs pass; %d broken guest logs and %d broken KUnit runs fail'
-          % (len(BROKEN_LOGS), len(broken_kunit)))
+    nbad = sum(not good for _, _, good in IOMMU_LOGS.values())
+    print('judges: %d clean logs pass (%d of them IOMMU guests\'); %d broken guest logs'
+          ' (%d of them IOMMU guests\', one without its edu test), a skip of the edu test'
+          ' allowed where it must run and %d broken KUnit runs fail'
+          % (1 + len(IOMMU_LOGS) - nbad, len(IOMMU_LOGS) - nbad, len(BROKEN_LOGS) + nbad + 1,
+             nbad, len(broken_kunit)))
 
 
 if __name__ == '__main__':

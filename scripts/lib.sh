@@ -27,6 +27,14 @@ esac
 KSFT=$OBJ-kselftest
 ROOTFS=$OBJ-rootfs
 INITRAMFS=$OBJ-initramfs.cpio
+# The guests (scripts/guests): guest ARCH MODE prints the fields of that
+# guest's line after arch and mode (machine iommu edu kunit programs...).
+GUESTS=$ROOT/scripts/guests
+guests() { grep -v '^[[:space:]]*\(#\|$\)' "$GUESTS"; }
+guest() {
+	guests | awk -v a="$1" -v m="$2" '$1 == a && $2 == m {
+		$1 = $2 = ""; sub(/^ +/, ""); print; n++ } END { exit n != 1 }'
+}
 # busybox-static of the guest's architecture (arm64's comes from its .deb)
 busybox_for() {
 	if [ "$1" = x86_64 ]; then echo /bin/busybox; else echo "$BUILD/busybox-$1/bin/busybox"; fi
