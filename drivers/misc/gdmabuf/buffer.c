@@ -311,51 +311,6 @@ static int gdmabuf_sg_assign_dma(struct gdmabuf_buffer *buf)
 	return 0;
 }
 
-/* Map the blocks for the device, split into pieces it takes. */
-static int gdmabuf_sg_map(struct gdmabuf_buffer *buf)
-{
-	unsigned int shift = gdmabuf_piece_shift(buf->dev);
-	unsigned int i, n = 0;
-	struct scatterlist *sg;
-	int ret;
-
-	if (!shift)
-		return -ENOMEM;
-	for (i = 0; i < buf->nsegs; i++)
-		n += ((buf->segs[i].npages << PAGE_SHIFT) + (1UL << shift) - 1) >> shift;
-	ret = sg_alloc_table(&buf->sgt, n, GFP_KERNEL_ACCOUNT);
-	if (ret)
-		return ret;
-	sg = buf->sgt.sgl;
-	for (i = 0; i < buf->nsegs; i++) {
-		unsigned long npages = buf->segs[i].npages, off;
-		unsigned long piece = min(npages, 1UL << (shift - PAGE_SHIFT));
-
-		for (off = 0; off < npages; off += piece) {
-			sg_set_page(sg, pfn_to_page(buf->segs[i].pfn + off),
-				    piece << PAGE_SHIFT, 0);
-			sg = sg_next(sg);
-		}
-	}
-	buf->piece_shift = shift;
-
-	/* Mapping syncs the zeroed blocks for the device. */
-	ret = dma_map_sgtable(buf->dev, &buf->sgt, DMA_BIDIRECTIONAL,
-			      DMA_ATTR_NO_WARN);
-	if (ret)
-		goto free_table;
-	ret = gdmabuf_sg_assign_dma(buf);
-	if (ret)
-		goto unmap;
-	return 0;
-
-unmap:
-	dma_unmap_sgtable(buf->dev, &buf->sgt, DMA_BIDIRECTIONAL, 0);
-free_table:
-	sg_free_table(&buf->sgt);
-	return -ENOMEM;
-}
-
 /*
  * The DMA segments: blocks merged where an IOMMU made their addresses one
  * range (videobuf2-dma-contig does the same for user pages), whatever the
@@ -395,6 +350,57 @@ static int gdmabuf_sg_dma_segments(struct gdmabuf_buffer *buf)
 	buf->dma_segs = out;
 	buf->nr_dma_segs = n;
 	return 0;
+}
+
+/*
+ * Map the blocks for the device, split into pieces it takes, and list the
+ * DMA segments that makes.
+ */
+static int gdmabuf_sg_map(struct gdmabuf_buffer *buf)
+{
+	unsigned int shift = gdmabuf_piece_shift(buf->dev);
+	unsigned int i, n = 0;
+	struct scatterlist *sg;
+	int ret;
+
+	if (!shift)
+		return -ENOMEM;
+	for (i = 0; i < buf->nsegs; i++)
+		n += ((buf->segs[i].npages << PAGE_SHIFT) + (1UL << shift) - 1) >> shift;
+	ret = sg_alloc_table(&buf->sgt, n, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret;
+	sg = buf->sgt.sgl;
+	for (i = 0; i < buf->nsegs; i++) {
+		unsigned long npages = buf->segs[i].npages, off;
+		unsigned long piece = min(npages, 1UL << (shift - PAGE_SHIFT));
+
+		for (off = 0; off < npages; off += piece) {
+			sg_set_page(sg, pfn_to_page(buf->segs[i].pfn + off),
+				    piece << PAGE_SHIFT, 0);
+			sg = sg_next(sg);
+		}
+	}
+	buf->piece_shift = shift;
+
+	/* Mapping syncs the zeroed blocks for the device. */
+	ret = dma_map_sgtable(buf->dev, &buf->sgt, DMA_BIDIRECTIONAL,
+			      DMA_ATTR_NO_WARN);
+	if (ret)
+		goto free_table;
+	ret = gdmabuf_sg_assign_dma(buf);
+	if (ret)
+		goto unmap;
+	ret = gdmabuf_sg_dma_segments(buf);
+	if (ret)
+		goto unmap;
+	return 0;
+
+unmap:
+	dma_unmap_sgtable(buf->dev, &buf->sgt, DMA_BIDIRECTIONAL, 0);
+free_table:
+	sg_free_table(&buf->sgt);
+	return -ENOMEM;
 }
 
 /*
@@ -438,14 +444,8 @@ static int gdmabuf_buffer_alloc_sg(struct gdmabuf_buffer *buf)
 	ret = gdmabuf_sg_map(buf);
 	if (ret)
 		goto free_segments;
-	ret = gdmabuf_sg_dma_segments(buf);
-	if (ret)
-		goto unmap;
 	return 0;
 
-unmap:
-	dma_unmap_sgtable(buf->dev, &buf->sgt, DMA_BIDIRECTIONAL, 0);
-	sg_free_table(&buf->sgt);
 free_segments:
 	gdmabuf_buffer_free_blocks(buf, n);
 	return ret;

@@ -85,23 +85,12 @@ static struct gdmabuf_alloc alloc_args(__u64 size)
 /* The gdmabuf-id of /proc/self/fdinfo/@fd into @id; 0 or -1. */
 static int fdinfo_id(int fd, __u64 *id)
 {
-	unsigned long long value;
-	char path[64], line[256];
-	int ret = -1;
-	FILE *f;
+	char value[32], *end;
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
+	if (fdinfo_string(fd, "gdmabuf-id", value, sizeof(value)))
 		return -1;
-	while (ret && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "gdmabuf-id: %llu", &value) == 1) {
-			*id = value;
-			ret = 0;
-		}
-	}
-	fclose(f);
-	return ret;
+	*id = strtoull(value, &end, 10);
+	return end != value && !*end ? 0 : -1;
 }
 
 static bool debugfs_mounted(void)
