@@ -5,10 +5,11 @@
  *
  * Cached memory is gdmabuf's own, mapped for the buffer's device; coherent
  * and write-combine memory is the device's, from its DMA allocator:
- * - cached, contiguous: dma_alloc_pages() for gdmabuf's own device (or,
- *   below a narrow mask that CMA lies beyond, pages from a zone the device
- *   reaches), mapped with dma_map_page_attrs() for a named device, synced
- *   with dma_sync_single_range_for_{cpu,device}();
+ * - cached, contiguous: up to the page allocator's largest block, split
+ *   pages from a zone the device reaches; larger, CMA, by dma_alloc_pages()
+ *   for gdmabuf's own device; mapped with dma_map_page_attrs() for any other
+ *   device (and for its own, when not from CMA), synced with
+ *   dma_sync_single_range_for_{cpu,device}();
  * - cached, scatter-gather: zeroed page blocks of the highest order the
  *   page allocator gives, naturally aligned in the buffer, from memory the
  *   device reaches without bounce buffers, mapped with dma_map_sgtable():
@@ -17,6 +18,10 @@
  * - coherent and write-combine: dma_alloc_attrs(), mapped to userspace
  *   only by dma_mmap_attrs() so the user mapping has the kernel's
  *   attributes.
+ *
+ * Cached memory is mapped to userspace page by page (see mmap.c), so pipes
+ * and I/O may hold its pages past the buffer: the page allocator frees
+ * them when the last reference goes, and CMA memory waits for that.
  *
  * When a named device's driver unbinds or the device goes away, its
  * buffers are detached: nothing stays mapped for it, cached memory and its
@@ -41,6 +46,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 #include <kunit/visibility.h>
 #include <uapi/linux/gdmabuf.h>
 
@@ -50,6 +56,18 @@
 #define GDMABUF_SG_MAX_ORDER	min_t(unsigned int, MAX_PAGE_ORDER, PMD_ORDER)
 
 static const struct file_operations gdmabuf_buffer_fops;
+
+/*
+ * Buffers whose CMA memory a pipe or an I/O still referenced at release
+ * (vmsplice(), O_DIRECT, io_uring): CMA cannot take back a page in use, so
+ * the memory goes back once they let go, checked every
+ * GDMABUF_LINGER_DELAY. Each holds a module reference.
+ */
+#define GDMABUF_LINGER_DELAY	(HZ / 10)
+static LIST_HEAD(gdmabuf_lingering);
+static DEFINE_MUTEX(gdmabuf_linger_lock);	/* gdmabuf_lingering */
+static void gdmabuf_linger_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(gdmabuf_linger_work, gdmabuf_linger_work_fn);
 
 /**
  * struct gdmabuf_mm - an mm that mapped a buffer's revocable memory
@@ -113,6 +131,24 @@ static bool gdmabuf_sg_bounced(struct device *dev, phys_addr_t phys,
 	return !gdmabuf_device_translated(dev) && dma_addr != phys_to_dma(dev, phys);
 }
 
+/*
+ * Contiguous cached memory from CMA: which GUP must not pin for long, and
+ * which goes back only when no page of it is referenced.
+ */
+bool gdmabuf_buffer_from_cma(const struct gdmabuf_buffer *buf)
+{
+	return buf->mem_type == GDMABUF_MEM_CACHED &&
+	       buf->layout == GDMABUF_LAYOUT_CONTIGUOUS && !buf->exact_pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(gdmabuf_buffer_from_cma);
+
+/* Contiguous memory mapped for @buf's device by dma_map_page_attrs(). */
+static bool gdmabuf_contiguous_mapped(const struct gdmabuf_buffer *buf)
+{
+	return buf->named || buf->exact_pages;
+}
+
+/* Split pages are freed one by one, each when its last user lets go. */
 static void gdmabuf_contiguous_free_pages(struct gdmabuf_buffer *buf,
 					  struct page *page)
 {
@@ -125,9 +161,11 @@ static void gdmabuf_contiguous_free_pages(struct gdmabuf_buffer *buf,
 
 /*
  * Zeroed contiguous memory that the buffer's device reaches without bounce
- * buffers: gdmabuf's own device's, from CMA for large sizes; where that
- * lies beyond a narrow mask, the zone below it, up to the page allocator's
- * largest block.
+ * buffers, each page with its own reference, as GUP takes them: up to the
+ * page allocator's largest block, split pages from a zone the device
+ * reaches, which never come from CMA; larger, gdmabuf's own device's CMA,
+ * the only source of blocks that size (the page allocator's fallback in
+ * dma_alloc_pages() cannot give one).
  */
 static struct page *gdmabuf_contiguous_pages(struct gdmabuf_buffer *buf,
 					     gfp_t gfp)
@@ -136,15 +174,16 @@ static struct page *gdmabuf_contiguous_pages(struct gdmabuf_buffer *buf,
 	struct page *page;
 	void *vaddr;
 
-	page = dma_alloc_pages(own, buf->size, &buf->own_dma_addr,
-			       DMA_BIDIRECTIONAL, gfp);
-	if (page && gdmabuf_sg_reachable(buf->dev, page, buf->size))
-		return page;
-	if (page)
-		dma_free_pages(own, buf->size, page, buf->own_dma_addr,
-			       DMA_BIDIRECTIONAL);
-	if (!gdmabuf_sg_zone(buf->dev) || get_order(buf->size) > MAX_PAGE_ORDER)
+	if (get_order(buf->size) > MAX_PAGE_ORDER) {
+		page = dma_alloc_pages(own, buf->size, &buf->own_dma_addr,
+				       DMA_BIDIRECTIONAL, gfp);
+		if (page && gdmabuf_sg_reachable(buf->dev, page, buf->size))
+			return page;
+		if (page)
+			dma_free_pages(own, buf->size, page, buf->own_dma_addr,
+				       DMA_BIDIRECTIONAL);
 		return NULL;
+	}
 
 	vaddr = alloc_pages_exact(buf->size, gfp | __GFP_ZERO |
 				  gdmabuf_sg_zone(buf->dev));
@@ -178,7 +217,7 @@ static int gdmabuf_buffer_alloc_contiguous(struct gdmabuf_buffer *buf)
 	if (!page)
 		return -ENOMEM;
 	seg->pfn = page_to_pfn(page);
-	if (!buf->named) {
+	if (!gdmabuf_contiguous_mapped(buf)) {
 		seg->dma_addr = buf->own_dma_addr;
 		/* It was zeroed through the cache: the device owns it now. */
 		dma_sync_single_for_device(buf->dev, seg->dma_addr, buf->size,
@@ -187,7 +226,7 @@ static int gdmabuf_buffer_alloc_contiguous(struct gdmabuf_buffer *buf)
 	}
 
 	/*
-	 * gdmabuf's own device holds the memory too: a second mapping may
+	 * gdmabuf's own device may hold the memory too: a second mapping may
 	 * overlap it only without the implicit sync, so sync explicitly.
 	 */
 	seg->dma_addr = dma_map_page_attrs(buf->dev, page, 0, buf->size,
@@ -435,6 +474,8 @@ static int gdmabuf_buffer_alloc_sg(struct gdmabuf_buffer *buf)
 		if (ret)
 			goto free_segments;
 		buf->segs[n].pgoff = pgoff;
+		/* the core maps a folio with a PMD only inside the file's size */
+		page_folio(pfn_to_page(buf->segs[n].pfn))->index = pgoff;
 		pgoff += buf->segs[n].npages;
 		left -= buf->segs[n].npages;
 		n++;
@@ -585,23 +626,72 @@ static void gdmabuf_buffer_unmap(struct gdmabuf_buffer *buf)
 	} else if (buf->layout == GDMABUF_LAYOUT_SCATTER_GATHER) {
 		dma_unmap_sgtable(buf->dev, &buf->sgt, DMA_BIDIRECTIONAL,
 				  DMA_ATTR_SKIP_CPU_SYNC);
-	} else if (buf->named) {
+	} else if (gdmabuf_contiguous_mapped(buf)) {
 		dma_unmap_page_attrs(buf->dev, seg->dma_addr, buf->size,
 				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 	}
 }
 
-/* Free cached memory, which is gdmabuf's and outlives the mapping. */
-static void gdmabuf_buffer_free_pages(struct gdmabuf_buffer *buf)
+/*
+ * Free cached memory, which is gdmabuf's and outlives the mapping, and
+ * @buf. Blocks and split pages in use elsewhere go when their last user
+ * lets go; the caller has waited for CMA memory to be idle.
+ */
+static void gdmabuf_buffer_free(struct gdmabuf_buffer *buf)
 {
-	if (buf->mem_type != GDMABUF_MEM_CACHED)
-		return;
-	if (buf->layout == GDMABUF_LAYOUT_SCATTER_GATHER) {
+	if (buf->mem_type == GDMABUF_MEM_CACHED &&
+	    buf->layout == GDMABUF_LAYOUT_SCATTER_GATHER) {
 		sg_free_table(&buf->sgt);
 		gdmabuf_buffer_free_blocks(buf, buf->nsegs);
-	} else {
+	} else if (buf->mem_type == GDMABUF_MEM_CACHED) {
 		gdmabuf_contiguous_free_pages(buf, pfn_to_page(buf->segs[0].pfn));
 	}
+	kvfree(buf->segs);
+	kfree(buf);
+}
+
+/* No page of @buf's CMA memory has a user but @buf. */
+static bool gdmabuf_cma_idle(const struct gdmabuf_buffer *buf)
+{
+	struct page *page = pfn_to_page(buf->segs[0].pfn);
+	unsigned long i;
+
+	for (i = 0; i < buf->segs[0].npages; i++)
+		if (page_ref_count(page + i) != 1)
+			return false;
+	return true;
+}
+
+static void gdmabuf_linger_work_fn(struct work_struct *work)
+{
+	struct gdmabuf_buffer *buf, *next;
+
+	guard(mutex)(&gdmabuf_linger_lock);
+	list_for_each_entry_safe(buf, next, &gdmabuf_lingering, node) {
+		if (!gdmabuf_cma_idle(buf))
+			continue;
+		list_del(&buf->node);
+		gdmabuf_buffer_free(buf);
+		/* gdmabuf_buffers_exit() waits for this work to return */
+		module_put(THIS_MODULE);
+	}
+	if (!list_empty(&gdmabuf_lingering))
+		schedule_delayed_work(&gdmabuf_linger_work, GDMABUF_LINGER_DELAY);
+}
+
+/* Keep @buf's CMA memory until no page of it is in use. */
+static void gdmabuf_buffer_linger(struct gdmabuf_buffer *buf)
+{
+	__module_get(THIS_MODULE);
+	guard(mutex)(&gdmabuf_linger_lock);
+	list_add_tail(&buf->node, &gdmabuf_lingering);
+	schedule_delayed_work(&gdmabuf_linger_work, GDMABUF_LINGER_DELAY);
+}
+
+/* At module exit: every lingering buffer is gone, as each held the module. */
+void gdmabuf_buffers_exit(void)
+{
+	cancel_delayed_work_sync(&gdmabuf_linger_work);
 }
 
 /* Drop the mms that mapped revocable memory, taking them off @buf. */
@@ -717,18 +807,19 @@ static void gdmabuf_buffer_release(struct kref *ref)
 		buf->detached = true;
 	}
 	gdmabuf_list_del(buf);
-	gdmabuf_buffer_free_pages(buf);
 	gdmabuf_uncharge(buf->size);
 	gdmabuf_buffer_drop_mms(buf, false);
 	if (buf->named)
 		put_device(buf->dev);
 	if (buf->dma_segs != buf->segs)
 		kvfree(buf->dma_segs);
-	kvfree(buf->segs);
 	mutex_destroy(&buf->mm_lock);
 	mutex_destroy(&buf->lock);
 	mutex_destroy(&buf->export_lock);
-	kfree(buf);
+	if (gdmabuf_buffer_from_cma(buf) && !gdmabuf_cma_idle(buf))
+		gdmabuf_buffer_linger(buf);
+	else
+		gdmabuf_buffer_free(buf);
 }
 
 void gdmabuf_buffer_put(struct gdmabuf_buffer *buf)
@@ -1061,6 +1152,8 @@ struct file *gdmabuf_buffer_file(struct gdmabuf_buffer *buf, u32 fd_flags)
 	file = anon_inode_create_getfile("[gdmabuf]", &gdmabuf_buffer_fops, buf,
 					 fd_flags & O_ACCMODE, NULL);
 	if (!IS_ERR(file)) {
+		/* the size the core maps huge pages within, as for a dma-buf */
+		i_size_write(file_inode(file), buf->size);
 		guard(rwsem_write)(&buf->mem_lock);
 		buf->mapping = file->f_mapping;
 	}
@@ -1088,4 +1181,12 @@ void gdmabuf_debugfs_show(struct seq_file *m)
 			   23 - (int)strlen(buf->dev->bus->name),
 			   dev_name(buf->dev), detached ? "detached" : "attached");
 	}
+	/* released, with CMA memory a pipe or an I/O still holds */
+	guard(mutex)(&gdmabuf_linger_lock);
+	list_for_each_entry(buf, &gdmabuf_lingering, node)
+		seq_printf(m, "%-8llu %14zu %-14s %-15s %8u %8d %7d %-16s %-24s %s\n",
+			   buf->id, buf->size,
+			   gdmabuf_mem_type_names[buf->mem_type],
+			   gdmabuf_layout_names[buf->layout], 0, 0,
+			   buf->owner_tgid, buf->owner_comm, "-", "lingering");
 }

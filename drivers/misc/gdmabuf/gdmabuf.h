@@ -83,9 +83,6 @@ bool gdmabuf_range_valid(u64 size, u64 offset, u64 len);
 int gdmabuf_pgoff_to_pfn(const struct gdmabuf_segment *segs,
 			 unsigned int nsegs, pgoff_t pgoff,
 			 unsigned long *pfn, unsigned long *contig);
-bool gdmabuf_huge_fits(unsigned long addr, unsigned long vm_start,
-		       unsigned long vm_end, unsigned long pfn,
-		       unsigned long contig, unsigned int order);
 void gdmabuf_sync_range_align(u64 offset, u64 len, u64 size,
 			      unsigned int align, u64 *start, u64 *end);
 unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
@@ -98,7 +95,8 @@ unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
  * @dev: the device the memory is allocated and mapped for
  * @named: @dev is not gdmabuf's own device: the buffer holds a reference
  *	on it and is detached when its driver unbinds or it goes away
- * @node: entry in the list of every buffer, under gdmabuf_lock
+ * @node: entry in the list of every buffer, under gdmabuf_lock; after
+ *	release, in the list of lingering ones, under gdmabuf_linger_lock
  * @id: unique, never reused while the module is loaded
  * @size: bytes, a multiple of PAGE_SIZE
  * @mem_type: an enum gdmabuf_mem_type
@@ -125,7 +123,7 @@ unsigned long gdmabuf_align_addr(unsigned long addr, unsigned long phase,
  * @own_dma_addr: gdmabuf's own device's address of contiguous cached
  *	memory, which gdmabuf allocates for itself and maps for @dev
  * @exact_pages: contiguous cached memory comes from alloc_pages_exact(),
- *	from a zone a device with a narrow mask reaches
+ *	from a zone @dev reaches, rather than from CMA
  * @mem_lock: held for reading by whoever uses @dev's mapping or memory
  *	that goes with it (sync, ->mmap, access to revocable memory), for
  *	writing to detach; faults of cached memory need it not, as that
@@ -206,6 +204,8 @@ unsigned long gdmabuf_buffer_get_unmapped_area(struct file *file,
 					       unsigned long flags);
 void gdmabuf_debugfs_show(struct seq_file *m);
 bool gdmabuf_buffer_revocable(const struct gdmabuf_buffer *buf);
+bool gdmabuf_buffer_from_cma(const struct gdmabuf_buffer *buf);
+void gdmabuf_buffers_exit(void);
 int gdmabuf_buffer_add_mm(struct gdmabuf_buffer *buf, struct mm_struct *mm);
 void gdmabuf_buffers_detach(struct device *dev);
 

@@ -269,7 +269,7 @@ KUNIT_ARRAY_PARAM(gdmabuf_align, gdmabuf_align_cases, gdmabuf_align_case_desc);
 
 /*
  * Success: the address is the lowest one at or above the free range's start
- * that is congruent to the physical address modulo 2 MiB.
+ * that is congruent to the mapping's offset modulo 2 MiB.
  */
 static void gdmabuf_align_addr_table(struct kunit *test)
 {
@@ -558,220 +558,6 @@ static void gdmabuf_pgoff_to_pfn_every_page(struct kunit *test)
 	}
 }
 
-/*
- * A position in a huge fault table: whole blocks of 2^order pages, half
- * blocks, pages and (for addresses only) bytes, added up.
- */
-struct gdmabuf_huge_delta {
-	int blocks;
-	int halves;
-	int pages;
-	int bytes;
-};
-
-/*
- * Each row changes the case that just fits: a VMA that is exactly one
- * aligned block, the fault at its first byte, an aligned first frame and
- * exactly one block of contiguous pages. Each field is a change from that.
- */
-struct gdmabuf_huge_case {
-	const char *desc;
-	struct gdmabuf_huge_delta addr;
-	struct gdmabuf_huge_delta start;
-	struct gdmabuf_huge_delta end;
-	struct gdmabuf_huge_delta pfn;
-	struct gdmabuf_huge_delta contig;
-	bool fits;
-};
-
-static const struct gdmabuf_huge_case gdmabuf_huge_cases[] = {
-	{ .desc = "VMA is the block, addr at its start", .fits = true },
-	{ .desc = "VMA is the block, addr at its last byte",
-	  .addr = { .blocks = 1, .bytes = -1 }, .fits = true },
-	{ .desc = "VMA is the block, addr in the middle",
-	  .addr = { .halves = 1, .bytes = 8 }, .fits = true },
-	{ .desc = "VMA a page larger on both sides",
-	  .addr = { .halves = 1 }, .start = { .pages = -1 },
-	  .end = { .pages = 1 }, .fits = true },
-	{ .desc = "VMA a block larger on both sides",
-	  .addr = { .halves = 1 }, .start = { .blocks = -1 },
-	  .end = { .blocks = 1 }, .fits = true },
-	{ .desc = "block starts a page before vm_start",
-	  .addr = { .halves = 1 }, .start = { .pages = 1 },
-	  .end = { .blocks = 1 } },
-	{ .desc = "block starts half a block before vm_start",
-	  .addr = { .halves = 1, .pages = 1 }, .start = { .halves = 1 },
-	  .end = { .blocks = 1 } },
-	{ .desc = "block ends a page after vm_end",
-	  .addr = { .halves = 1 }, .end = { .pages = -1 } },
-	{ .desc = "block ends half a block after vm_end",
-	  .start = { .blocks = -1 }, .end = { .halves = -1 } },
-	{ .desc = "VMA inside the block",
-	  .addr = { .halves = 1 }, .start = { .pages = 1 },
-	  .end = { .pages = -1 } },
-	{ .desc = "first block of a VMA ending a page into the next",
-	  .addr = { .blocks = 1, .bytes = -1 }, .end = { .pages = 1 },
-	  .fits = true },
-	{ .desc = "second block of a VMA ending a page into it",
-	  .addr = { .blocks = 1 }, .end = { .pages = 1 } },
-	{ .desc = "second block of a VMA ending a page before its end",
-	  .addr = { .blocks = 1, .halves = 1 },
-	  .end = { .blocks = 1, .pages = -1 } },
-	{ .desc = "addr a page before vm_start", .addr = { .pages = -1 } },
-	{ .desc = "addr at vm_end", .addr = { .blocks = 1 } },
-	{ .desc = "pfn misaligned by one page up",
-	  .addr = { .halves = 1 }, .pfn = { .pages = 1 } },
-	{ .desc = "pfn misaligned by one page down",
-	  .addr = { .halves = 1 }, .pfn = { .pages = -1 } },
-	{ .desc = "pfn aligned to half a block only",
-	  .addr = { .halves = 1 }, .pfn = { .halves = 1 } },
-	{ .desc = "pfn aligned to another block",
-	  .addr = { .halves = 1 }, .pfn = { .blocks = 3 }, .fits = true },
-	{ .desc = "contig one page short",
-	  .addr = { .halves = 1 }, .contig = { .pages = -1 } },
-	{ .desc = "contig half a block short",
-	  .addr = { .halves = 1 }, .contig = { .halves = -1 } },
-	{ .desc = "contig zero", .addr = { .halves = 1 }, .contig = { .blocks = -1 } },
-	{ .desc = "contig one page more",
-	  .addr = { .halves = 1 }, .contig = { .pages = 1 }, .fits = true },
-	{ .desc = "contig many blocks",
-	  .addr = { .halves = 1 }, .contig = { .blocks = 7 }, .fits = true },
-	{ .desc = "fits but for the pfn and contig",
-	  .addr = { .halves = 1 }, .start = { .blocks = -1 },
-	  .end = { .blocks = 1 }, .pfn = { .pages = 1 },
-	  .contig = { .pages = -1 } },
-};
-
-static void gdmabuf_huge_case_desc(const struct gdmabuf_huge_case *c,
-				   char *desc)
-{
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(gdmabuf_huge, gdmabuf_huge_cases, gdmabuf_huge_case_desc);
-
-/* @d in pages (bytes left out) for blocks of 2^@order pages. */
-static long gdmabuf_huge_delta_pages(const struct gdmabuf_huge_delta *d,
-				     unsigned int order)
-{
-	long npages = 1L << order;
-
-	return d->blocks * npages + d->halves * (npages / 2) + d->pages;
-}
-
-/* @d in bytes for blocks of 2^@order pages. */
-static long gdmabuf_huge_delta_bytes(const struct gdmabuf_huge_delta *d,
-				     unsigned int order)
-{
-	return gdmabuf_huge_delta_pages(d, order) * (long)PAGE_SIZE + d->bytes;
-}
-
-static void gdmabuf_huge_check(struct kunit *test, unsigned int order)
-{
-	const struct gdmabuf_huge_case *c = test->param_value;
-	unsigned long npages = 1UL << order;
-	unsigned long size = PAGE_SIZE << order;
-	/* Far enough from 0 that a VMA a block below still fits. */
-	unsigned long base = 4 * size;
-	unsigned long base_pfn = 16 * npages;
-
-	KUNIT_EXPECT_EQ(test,
-			gdmabuf_huge_fits(base + gdmabuf_huge_delta_bytes(&c->addr, order),
-					  base + gdmabuf_huge_delta_bytes(&c->start, order),
-					  base + size + gdmabuf_huge_delta_bytes(&c->end, order),
-					  base_pfn + gdmabuf_huge_delta_pages(&c->pfn, order),
-					  npages + gdmabuf_huge_delta_pages(&c->contig, order),
-					  order),
-			c->fits);
-}
-
-/*
- * Success: a PMD mapping is allowed exactly when its block is inside the
- * VMA, its first frame is PMD-aligned and contig covers it.
- */
-static void gdmabuf_huge_fits_pmd(struct kunit *test)
-{
-	gdmabuf_huge_check(test, PMD_ORDER);
-}
-
-/*
- * Success: order 0 needs only addr inside the VMA and one page; orders whose
- * block would not fit in an unsigned long never fit; a block at the top of
- * the address space is checked without wrapping.
- */
-static void gdmabuf_huge_fits_limits(struct kunit *test)
-{
-	unsigned long size = PAGE_SIZE << PMD_ORDER;
-	unsigned long top = ULONG_MAX & PAGE_MASK;
-	unsigned int order = BITS_PER_LONG - PAGE_SHIFT;
-
-	/* Order 0: any frame, any address inside the VMA. */
-	KUNIT_EXPECT_TRUE(test, gdmabuf_huge_fits(0x10000, 0x10000,
-						  0x10000 + PAGE_SIZE, 3, 1, 0));
-	KUNIT_EXPECT_TRUE(test, gdmabuf_huge_fits(0x10000 + PAGE_SIZE - 1, 0x10000,
-						  0x10000 + PAGE_SIZE, 3, 1, 0));
-	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0x10000, 0x10000,
-						   0x10000 + PAGE_SIZE, 3, 0, 0));
-	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0x10000 + PAGE_SIZE, 0x10000,
-						   0x10000 + PAGE_SIZE, 3, 1, 0));
-	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0x10000 - 1, 0x10000,
-						   0x10000 + PAGE_SIZE, 3, 1, 0));
-
-	/* A block as large as the address space, or larger. */
-	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0, 0, ULONG_MAX, 0,
-						   ULONG_MAX, order));
-	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0, 0, ULONG_MAX, 0,
-						   ULONG_MAX, order + 1));
-	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(0, 0, ULONG_MAX, 0,
-						   ULONG_MAX, UINT_MAX));
-
-	/* The last block of the address space, with vm_end a page short... */
-	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(top, -size, top, 0,
-						   1UL << PMD_ORDER, PMD_ORDER));
-	/* ...and the block below it, which ends exactly at vm_end. */
-	KUNIT_EXPECT_TRUE(test, gdmabuf_huge_fits(-size - 1, -2 * size, -size, 0,
-						  1UL << PMD_ORDER, PMD_ORDER));
-	/* A VMA above the block the address falls in. */
-	KUNIT_EXPECT_FALSE(test, gdmabuf_huge_fits(top, top, ULONG_MAX, 0,
-						   1UL << PMD_ORDER, PMD_ORDER));
-}
-
-/*
- * Success: for VMAs starting and ending at page offsets 0, 1, half, -1 and
- * one block from the block boundaries, every page of the VMA gets a PMD
- * mapping exactly when its aligned block lies inside the VMA.
- */
-static void gdmabuf_huge_fits_every_address(struct kunit *test)
-{
-	unsigned long npages = 1UL << PMD_ORDER;
-	unsigned long size = PAGE_SIZE << PMD_ORDER;
-	unsigned long base = 4 * size;
-	const unsigned long edges[] = { 0, 1, npages / 2, npages - 1, npages };
-	unsigned int i, j;
-
-	for (i = 0; i < ARRAY_SIZE(edges); i++) {
-		for (j = 0; j < ARRAY_SIZE(edges); j++) {
-			unsigned long vm_start = base + edges[i] * PAGE_SIZE;
-			unsigned long vm_end = base + 3 * size - edges[j] * PAGE_SIZE;
-			unsigned long addr;
-
-			for (addr = vm_start; addr < vm_end; addr += PAGE_SIZE) {
-				unsigned long haddr = ALIGN_DOWN(addr, size);
-				bool expected = haddr >= vm_start &&
-						haddr + size <= vm_end;
-
-				KUNIT_ASSERT_EQ_MSG(test,
-						    gdmabuf_huge_fits(addr, vm_start, vm_end,
-								      16 * npages, npages,
-								      PMD_ORDER),
-						    expected,
-						    "VMA [%#lx, %#lx) addr %#lx",
-						    vm_start, vm_end, addr);
-			}
-		}
-	}
-}
-
 struct gdmabuf_sync_case {
 	const char *desc;
 	u64 offset;
@@ -908,9 +694,6 @@ static struct kunit_case gdmabuf_mapping_cases[] = {
 			 gdmabuf_pgoff_sg_gen_params),
 	KUNIT_CASE(gdmabuf_pgoff_to_pfn_empty),
 	KUNIT_CASE(gdmabuf_pgoff_to_pfn_every_page),
-	KUNIT_CASE_PARAM(gdmabuf_huge_fits_pmd, gdmabuf_huge_gen_params),
-	KUNIT_CASE(gdmabuf_huge_fits_limits),
-	KUNIT_CASE(gdmabuf_huge_fits_every_address),
 	KUNIT_CASE_PARAM(gdmabuf_sync_range_align_table, gdmabuf_sync_gen_params),
 	KUNIT_CASE(gdmabuf_sync_range_align_exhaustive),
 	KUNIT_CASE(gdmabuf_sync_range_align_unchecked),
@@ -1148,13 +931,19 @@ static pgprot_t gdmabuf_kunit_user_prot(struct kunit *test, unsigned long uaddr)
 
 	mmap_read_lock(mm);
 	args.vma = vma_lookup(mm, uaddr);
-	ret = args.vma ? follow_pfnmap_start(&args) : -EFAULT;
-	if (!ret) {
-		prot = args.pgprot;
-		follow_pfnmap_end(&args);
+	if (args.vma && !(args.vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+		/* pages, which the core maps with the VMA's protection */
+		prot = args.vma->vm_page_prot;
+		ret = 0;
+	} else {
+		ret = args.vma ? follow_pfnmap_start(&args) : -EFAULT;
+		if (!ret) {
+			prot = args.pgprot;
+			follow_pfnmap_end(&args);
+		}
 	}
 	mmap_read_unlock(mm);
-	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "no PFN mapped at the user address");
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "nothing mapped at the user address");
 	return prot;
 }
 
@@ -1234,6 +1023,44 @@ static void gdmabuf_buffer_mmap_memtype(struct kunit *test)
 	if (!coherent && k->mem_type != GDMABUF_MEM_CACHED)
 		KUNIT_EXPECT_NE_MSG(test, actual, cacheable,
 				    "cacheable alias of memory the device does not snoop");
+}
+
+/*
+ * Success: get_user_pages() pins the user mapping of cached memory, page
+ * for page the buffer's own, as O_DIRECT and io_uring do; a writable
+ * long-term pin of CMA memory, and any pin of coherent and write-combine
+ * memory (the DMA API's page frames), is EFAULT.
+ */
+static void gdmabuf_buffer_mmap_pin(struct kunit *test)
+{
+	const struct gdmabuf_kind *k = test->param_value;
+	struct gdmabuf_buffer *buf = gdmabuf_kunit_create(test, k);
+	unsigned long uaddr = gdmabuf_kunit_map(test, buf);
+	pgoff_t last = (buf->size >> PAGE_SHIFT) - 1;
+	unsigned long pfn, contig;
+	struct page *page;
+	int ret;
+
+	ret = pin_user_pages_fast(uaddr + (last << PAGE_SHIFT), 1, FOLL_WRITE,
+				  &page);
+	if (k->mem_type != GDMABUF_MEM_CACHED) {
+		KUNIT_EXPECT_EQ(test, ret, -EFAULT);
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, ret, 1);
+	KUNIT_ASSERT_GE(test, gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs, last,
+						   &pfn, &contig), 0);
+	KUNIT_EXPECT_EQ(test, page_to_pfn(page), pfn);
+	unpin_user_page(page);
+
+	ret = pin_user_pages_fast(uaddr, 1, FOLL_WRITE | FOLL_LONGTERM, &page);
+	if (gdmabuf_buffer_from_cma(buf)) {
+		KUNIT_EXPECT_EQ(test, ret, -EFAULT);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, ret, 1);
+	if (ret == 1)
+		unpin_user_page(page);
 }
 
 /* Success: sync accepts valid ranges and flags and refuses the rest. */
@@ -1682,6 +1509,7 @@ static struct kunit_case gdmabuf_buffer_cases[] = {
 	KUNIT_CASE_PARAM(gdmabuf_buffer_mmap_kinds, gdmabuf_kind_gen_params),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_ioctl_info_coherent, gdmabuf_kind_gen_params),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_mmap_memtype, gdmabuf_kind_gen_params),
+	KUNIT_CASE_PARAM(gdmabuf_buffer_mmap_pin, gdmabuf_kind_gen_params),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_sync_kinds, gdmabuf_kind_gen_params),
 	KUNIT_CASE_PARAM(gdmabuf_buffer_sync_maintenance, gdmabuf_kind_gen_params),
 	{}

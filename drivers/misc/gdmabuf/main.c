@@ -339,6 +339,7 @@ static void __exit gdmabuf_exit(void)
 	misc_deregister(&gdmabuf_misc);
 	debugfs_remove_recursive(gdmabuf_debugfs);
 	gdmabuf_device_exit();
+	gdmabuf_buffers_exit();
 	platform_device_unregister(gdmabuf_pdev);
 }
 module_exit(gdmabuf_exit);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * gdmabuf mapping arithmetic: range checks, page offset to page frame
- * through the segment table, huge mapping eligibility and sync range
- * alignment.
+ * through the segment table, sync range alignment and huge mapping
+ * placement.
  *
  * Everything here is pure: no locks, no allocation, no MM or DMA API calls,
  * results only through the return value and the output arguments. That is
@@ -81,41 +81,6 @@ int gdmabuf_pgoff_to_pfn(const struct gdmabuf_segment *segs,
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_pgoff_to_pfn);
 
 /**
- * gdmabuf_huge_fits() - check whether a huge mapping can serve a fault
- * @addr: faulting user address
- * @vm_start: start of the VMA
- * @vm_end: end of the VMA (exclusive)
- * @pfn: page frame backing the start of the naturally aligned block around
- *	@addr
- * @contig: number of physically contiguous pages from @pfn
- * @order: size of the mapping, 2^@order pages (PMD_ORDER)
- *
- * The block is [haddr, haddr + (PAGE_SIZE << @order)) with haddr @addr
- * rounded down to the block size. Written so that no sum can wrap, even for
- * a block at the top of the address space.
- *
- * Return: true when the block lies wholly inside [@vm_start, @vm_end),
- * @pfn is aligned to 2^@order and @contig covers the whole block.
- */
-bool gdmabuf_huge_fits(unsigned long addr, unsigned long vm_start,
-		       unsigned long vm_end, unsigned long pfn,
-		       unsigned long contig, unsigned int order)
-{
-	unsigned long npages, size, haddr;
-
-	if (order >= BITS_PER_LONG - PAGE_SHIFT)
-		return false;
-
-	npages = 1UL << order;
-	size = PAGE_SIZE << order;
-	haddr = addr & ~(size - 1);
-
-	return haddr >= vm_start && vm_end > haddr && vm_end - haddr >= size &&
-	       IS_ALIGNED(pfn, npages) && contig >= npages;
-}
-EXPORT_SYMBOL_IF_KUNIT(gdmabuf_huge_fits);
-
-/**
  * gdmabuf_sync_range_align() - widen a sync range to whole cache lines
  * @offset: first byte of the range
  * @len: length of the range in bytes
@@ -151,9 +116,9 @@ void gdmabuf_sync_range_align(u64 offset, u64 len, u64 size,
 EXPORT_SYMBOL_IF_KUNIT(gdmabuf_sync_range_align);
 
 /**
- * gdmabuf_align_addr() - place a mapping congruent to its memory
+ * gdmabuf_align_addr() - place a mapping congruent to its offset
  * @addr: start of a free range at least @align bytes longer than needed
- * @phase: the memory's physical address modulo @align
+ * @phase: the mapping's offset modulo @align
  * @align: huge page size, a power of two
  *
  * Return: the lowest address at or above @addr that is @phase modulo

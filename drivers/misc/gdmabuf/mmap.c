@@ -2,12 +2,15 @@
 /*
  * gdmabuf user mappings.
  *
- * Cached memory is ordinary kernel memory, mapped by its page frames as it
- * is faulted in: PMD entries wherever the user address, the frame and the
- * rest of the segment allow, 4K entries otherwise. For that, the mapping's
- * address is chosen congruent to the memory's physical address modulo the
- * PMD size. Never PUD entries: 6.12 cannot split a PUD PFN mapping for a
- * partial munmap(), mprotect(), madvise(), mremap() or fork().
+ * Cached memory is ordinary kernel memory, mapped by its pages as they are
+ * faulted in, with references, as the page cache is: so get_user_pages()
+ * takes them, and O_DIRECT, vmsplice(), io_uring fixed buffers and
+ * process_vm_readv() work on the mapping. 6.12 maps such pages with a PMD
+ * entry only when they form a folio of exactly PMD order: scatter-gather
+ * blocks do, and get PMD entries where the VMA allows; contiguous memory
+ * (split pages, or CMA's) gets 4K entries. A VM_PFNMAP mapping could map it
+ * with PMDs, but no GUP would take it. Pages outlive their buffer while a
+ * pipe or an I/O holds them: see gdmabuf_buffer_free_pages().
  *
  * Coherent and write-combine memory is mapped whole at mmap() time by
  * dma_mmap_attrs(), with the attributes of the kernel's own mapping. That
@@ -24,7 +27,7 @@
 #include <linux/huge_mm.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
-#include <linux/pfn_t.h>
+#include <linux/pagemap.h>
 #include <kunit/visibility.h>
 #include <uapi/linux/gdmabuf.h>
 
@@ -44,47 +47,37 @@ static void gdmabuf_vm_close(struct vm_area_struct *vma)
 	atomic_dec(&buf->mappings);
 }
 
-static vm_fault_t gdmabuf_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	struct gdmabuf_buffer *buf = vma->vm_private_data;
-	unsigned long addr = vmf->address & ~((PAGE_SIZE << order) - 1);
-	bool write = vmf->flags & FAULT_FLAG_WRITE;
-	unsigned long pfn, contig;
-	pgoff_t pgoff;
-
-	if (addr < vma->vm_start)
-		return VM_FAULT_FALLBACK;
-	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	if (gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs, pgoff, &pfn, &contig) < 0)
-		return order ? VM_FAULT_FALLBACK : VM_FAULT_SIGBUS;
-
-	if (order && !gdmabuf_huge_fits(vmf->address, vma->vm_start,
-					vma->vm_end, pfn, contig, order))
-		return VM_FAULT_FALLBACK;
-
-	/*
-	 * A write fault maps a huge entry dirty: where the hardware does not
-	 * set dirty bits (arm64 before v8.1), a clean entry faults again.
-	 * 4K entries take that second fault, as no exported helper maps a
-	 * PFN dirty.
-	 */
-	switch (order) {
-	case 0:
-		return vmf_insert_pfn(vma, vmf->address, pfn);
-#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
-	case PMD_ORDER:
-		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
-#endif
-	default:
-		return VM_FAULT_FALLBACK;
-	}
-}
-
-/* A fault past the buffer, after a partial mremap() or similar: SIGBUS. */
+/*
+ * Cached memory: the page at the fault's offset, with a reference that its
+ * entry keeps. Where the page is in a PMD-sized block (a scatter-gather
+ * block of PMD order) and the VMA is aligned for it, the core maps the
+ * whole block with one PMD entry, as for a huge page of the page cache. A
+ * fault past the buffer, after a partial mremap() or similar, is SIGBUS.
+ */
 static vm_fault_t gdmabuf_vm_fault(struct vm_fault *vmf)
 {
-	return gdmabuf_vm_huge_fault(vmf, 0);
+	struct gdmabuf_buffer *buf = vmf->vma->vm_private_data;
+	unsigned long pfn, contig;
+
+	if (gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs, vmf->pgoff, &pfn,
+				 &contig) < 0)
+		return VM_FAULT_SIGBUS;
+	vmf->page = pfn_to_page(pfn);
+	get_page(vmf->page);
+	return 0;
+}
+
+/*
+ * Memory from CMA only. With a page_mkwrite handler the mapping counts as
+ * dirty-tracked, so GUP refuses writable long-term pins of it (io_uring
+ * fixed buffers, RDMA, VFIO) with EFAULT: 6.12 would first try to migrate
+ * the pages out of CMA, and retry forever, as a driver's pages never
+ * migrate. The write itself needs nothing: the page stays where it is.
+ */
+static vm_fault_t gdmabuf_vm_page_mkwrite(struct vm_fault *vmf)
+{
+	folio_lock(page_folio(vmf->page));
+	return VM_FAULT_LOCKED;
 }
 
 /* Copy one piece of @buf from @offset, within one page of cached memory. */
@@ -143,13 +136,20 @@ static int gdmabuf_vm_access(struct vm_area_struct *vma, unsigned long addr,
 	return done;
 }
 
+/* Cached memory: page by page, or block by block, as it is touched. */
 static const struct vm_operations_struct gdmabuf_vm_ops = {
 	.open = gdmabuf_vm_open,
 	.close = gdmabuf_vm_close,
 	.fault = gdmabuf_vm_fault,
-#ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
-	.huge_fault = gdmabuf_vm_huge_fault,
-#endif
+	.access = gdmabuf_vm_access,
+};
+
+/* Cached memory from CMA, which GUP must not pin for long. */
+static const struct vm_operations_struct gdmabuf_vm_cma_ops = {
+	.open = gdmabuf_vm_open,
+	.close = gdmabuf_vm_close,
+	.fault = gdmabuf_vm_fault,
+	.page_mkwrite = gdmabuf_vm_page_mkwrite,
 	.access = gdmabuf_vm_access,
 };
 
@@ -191,8 +191,9 @@ int gdmabuf_buffer_mmap_vma(struct gdmabuf_buffer *buf, struct vm_area_struct *v
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_private_data = buf;
 	if (buf->mem_type == GDMABUF_MEM_CACHED) {
-		vm_flags_set(vma, VM_PFNMAP | VM_IO);
-		vma->vm_ops = &gdmabuf_vm_ops;
+		/* no VM_PFNMAP: GUP, and so O_DIRECT or vmsplice(), reach it */
+		vma->vm_ops = gdmabuf_buffer_from_cma(buf) ? &gdmabuf_vm_cma_ops :
+							     &gdmabuf_vm_ops;
 	} else {
 		/* dma_mmap_attrs() maps from vm_pgoff itself. */
 		ret = dma_mmap_attrs(buf->dev, vma, buf->cpu_addr,
@@ -215,7 +216,7 @@ int gdmabuf_buffer_mmap(struct file *file, struct vm_area_struct *vma)
 /* The huge page size a mapping of @len bytes is aligned to, or 0. */
 static unsigned long gdmabuf_huge_align(unsigned long len)
 {
-#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
 	if (len >= PMD_SIZE && has_transparent_hugepage())
 		return PMD_SIZE;
 #endif
@@ -223,8 +224,9 @@ static unsigned long gdmabuf_huge_align(unsigned long len)
 }
 
 /*
- * Pick an address congruent to the memory's physical address modulo the
- * PMD size, so that faults can map whole PMDs.
+ * Pick an address congruent to the offset modulo the PMD size, as for a
+ * huge page of the page cache: scatter-gather blocks of PMD order lie
+ * naturally aligned in the buffer, and faults can map them whole.
  */
 unsigned long gdmabuf_buffer_get_unmapped_area(struct file *file,
 					       unsigned long addr,
@@ -234,11 +236,11 @@ unsigned long gdmabuf_buffer_get_unmapped_area(struct file *file,
 {
 	struct gdmabuf_buffer *buf = file->private_data;
 	unsigned long align = gdmabuf_huge_align(len);
-	unsigned long pfn, contig, phase, ret;
+	unsigned long phase, ret;
 
 	if (addr || (flags & MAP_FIXED) || !align ||
 	    buf->mem_type != GDMABUF_MEM_CACHED ||
-	    gdmabuf_pgoff_to_pfn(buf->segs, buf->nsegs, pgoff, &pfn, &contig) < 0)
+	    buf->layout != GDMABUF_LAYOUT_SCATTER_GATHER)
 		return mm_get_unmapped_area(current->mm, file, addr, len, pgoff,
 					    flags);
 
@@ -247,6 +249,6 @@ unsigned long gdmabuf_buffer_get_unmapped_area(struct file *file,
 	if (IS_ERR_VALUE(ret))
 		return mm_get_unmapped_area(current->mm, file, 0, len, pgoff,
 					    flags);
-	phase = (pfn << PAGE_SHIFT) & (align - 1);
+	phase = (pgoff << PAGE_SHIFT) & (align - 1);
 	return gdmabuf_align_addr(ret, phase, align);
 }

@@ -55,6 +55,9 @@
 /* Anonymous THP mappings are aligned to this, to get PMD-sized faults. */
 #define HUGE_ALIGN		(2 * MIB)
 #define SYNC_SMALL_REPS		16
+/* O_DIRECT to and from a loop device on a memfd: at most this much. */
+#define ODIRECT_MAX_MIB		64
+#define ODIRECT_MAX		(ODIRECT_MAX_MIB * MIB)
 #define WRITE_PATTERN		0x5a5a5a5a5a5a5a5aULL
 #define HEAP_DIR		"/dev/dma_heap"
 #define THP_ENABLED		"/sys/kernel/mm/transparent_hugepage/enabled"
@@ -128,6 +131,10 @@ struct result {
 	double sync_4k_us;
 	double sync_1m_us;
 	double sync_all_us;
+	/* O_DIRECT MB/s from and into the mapping; 0 with the errno */
+	double dio_write_mbs;
+	double dio_read_mbs;
+	int dio_errno;
 };
 
 /* What one subject holds while it is measured. */
@@ -614,8 +621,36 @@ static void measure_syncs(const struct subject *s, struct buffer *b,
 }
 
 /* Allocate, map, measure and free one subject. */
+/*
+ * O_DIRECT write of the mapping to @loop, then read back into it: the data
+ * path of a capture buffer to disk, without a copy through the page cache.
+ */
+static void measure_odirect(struct buffer *b, const struct loop_dev *loop,
+			    struct result *r)
+{
+	size_t len = b->size < ODIRECT_MAX ? b->size : ODIRECT_MAX;
+	ssize_t done;
+	double t0;
+
+	if (loop->fd < 0)
+		return;
+	t0 = now_us();
+	done = pwrite(loop->fd, b->map, len, 0);
+	if (done != (ssize_t)len)
+		goto fail;
+	r->dio_write_mbs = mb_per_s(len, now_us() - t0);
+	t0 = now_us();
+	done = pread(loop->fd, b->map, len, 0);
+	if (done != (ssize_t)len)
+		goto fail;
+	r->dio_read_mbs = mb_per_s(len, now_us() - t0);
+	return;
+fail:
+	r->dio_errno = done < 0 ? errno : EIO;
+}
+
 static void run_subject(const struct subject *s, size_t size,
-			struct result *r)
+			const struct loop_dev *loop, struct result *r)
 {
 	struct buffer b = { .fd = -1, .memfd = -1, .map = MAP_FAILED,
 			    .size = size };
@@ -652,6 +687,7 @@ static void run_subject(const struct subject *s, size_t size,
 	if (ret || access_buffer(&b, pte, r))
 		goto out;
 	measure_syncs(s, &b, r);
+	measure_odirect(&b, loop, r);
 	r->ok = true;
 out:
 	if (b.map != MAP_FAILED && munmap(b.map, b.map_len))
@@ -682,12 +718,12 @@ static void print_long(long v, int width)
 
 static void print_header(void)
 {
-	printf("%-24s %9s %8s %10s %6s %5s %6s %6s %7s %7s %9s\n", "subject",
-	       "alloc", "mmap", "1st touch", "faults", "PTE", "write", "read",
-	       "sync", "sync", "sync");
-	printf("%-24s %9s %8s %10s %6s %5s %6s %6s %7s %7s %9s\n", "", "us",
-	       "us", "us", "", "KiB", "MB/s", "MB/s", "4K us", "1M us",
-	       "all us");
+	printf("%-24s %9s %8s %10s %6s %5s %6s %6s %7s %7s %9s %7s %7s\n",
+	       "subject", "alloc", "mmap", "1st touch", "faults", "PTE", "write",
+	       "read", "sync", "sync", "sync", "DIO wr", "DIO rd");
+	printf("%-24s %9s %8s %10s %6s %5s %6s %6s %7s %7s %9s %7s %7s\n", "",
+	       "us", "us", "us", "", "KiB", "MB/s", "MB/s", "4K us", "1M us",
+	       "all us", "MB/s", "MB/s");
 }
 
 static void print_row(const struct result *r)
@@ -706,6 +742,14 @@ static void print_row(const struct result *r)
 	print_time(r->sync_4k_us, 7);
 	print_time(r->sync_1m_us, 7);
 	print_time(r->sync_all_us, 9);
+	if (r->dio_errno == EFAULT)
+		printf(" %7s %7s", "EFAULT", "EFAULT");
+	else if (r->dio_errno)
+		printf(" %7s %7s", "fail", "fail");
+	else if (r->dio_write_mbs > 0)
+		printf(" %7.0f %7.0f", r->dio_write_mbs, r->dio_read_mbs);
+	else
+		printf(" %7s %7s", "-", "-");
 	printf("\n");
 }
 
@@ -778,6 +822,9 @@ static const char * const footnotes[] = {
 	"sync: gdmabuf: GDMABUF_IOCTL_SYNC RW START + END, 4K and 1M: mean of "
 	__stringify(SYNC_SMALL_REPS) ";",
 	"      udmabuf, heaps: DMA_BUF_IOCTL_SYNC RW START + END on the whole buffer.",
+	"DIO: one pwrite() of the mapping (at most " __stringify(ODIRECT_MAX_MIB)
+	" MiB) to an O_DIRECT loop device on a memfd, then one pread() back;",
+	"     EFAULT: the kernel cannot pin the mapping's pages (a PFN mapping).",
 };
 
 static void print_usage(FILE *out, const char *prog)
@@ -789,6 +836,7 @@ static void print_usage(FILE *out, const char *prog)
 int main(int argc, char **argv)
 {
 	struct result res[NR_SUBJECTS] = {};
+	struct loop_dev loop;
 	unsigned long size_mib = DEFAULT_SIZE_MIB;
 	struct sigaction sa = { .sa_handler = on_fault };
 	struct utsname uts;
@@ -836,12 +884,15 @@ int main(int argc, char **argv)
 	if (clock_coarse(step))
 		printf("warning: CLOCK_MONOTONIC steps by %.0f us: shorter times are noise\n",
 		       step);
+	if (loop_dev_open(&loop, size_mib < ODIRECT_MAX_MIB ? size_mib * MIB : ODIRECT_MAX))
+		printf("no O_DIRECT columns: loop device: %s\n", strerror(errno));
 	printf("\n");
 	print_header();
 	for (i = 0; i < NR_SUBJECTS; i++) {
-		run_subject(&subjects[i], size_mib * MIB, &res[i]);
+		run_subject(&subjects[i], size_mib * MIB, &loop, &res[i]);
 		print_row(&res[i]);
 	}
+	loop_dev_close(&loop);
 
 	for (i = 0; i < ARRAY_SIZE(footnotes); i++)
 		printf("%s%s\n", i ? "" : "\n", footnotes[i]);

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 #include <linux/capability.h>
 #include <linux/gdmabuf.h>
+#include <linux/loop.h>
 
 #define DEBUGFS_ROOT		"/sys/kernel/debug"
 #define GDMABUF_DEBUGFS_BUFFERS	DEBUGFS_ROOT "/gdmabuf/buffers"
@@ -358,6 +360,85 @@ static inline int debugfs_lists(__u64 id)
 	char line[512];
 
 	return debugfs_buffer_line(id, line, sizeof(line));
+}
+
+/* A loop device on a memfd: a block device for O_DIRECT without a disk. */
+struct loop_dev {
+	int memfd;
+	int nr;
+	/* /dev/loop<nr>, opened O_RDWR | O_DIRECT */
+	int fd;
+};
+
+static inline void loop_dev_close(struct loop_dev *l)
+{
+	int ctl;
+
+	if (l->fd >= 0) {
+		ioctl(l->fd, LOOP_CLR_FD);
+		close(l->fd);
+	}
+	if (l->nr >= 0) {
+		ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+		if (ctl >= 0) {
+			ioctl(ctl, LOOP_CTL_REMOVE, l->nr);
+			close(ctl);
+		}
+	}
+	if (l->memfd >= 0)
+		close(l->memfd);
+	l->fd = l->nr = l->memfd = -1;
+}
+
+/*
+ * A loop device of @size bytes in @l: 0, or -1 with errno (ENOENT: no
+ * loop driver). Undone by loop_dev_close().
+ */
+static inline int loop_dev_open(struct loop_dev *l, size_t size)
+{
+	struct loop_config config = { .block_size = 4096 };
+	char path[32];
+	int ctl, dev, err;
+
+	l->fd = l->nr = -1;
+	l->memfd = memfd_create("gdmabuf-loop", MFD_CLOEXEC);
+	if (l->memfd < 0 || ftruncate(l->memfd, size))
+		goto fail;
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		goto fail;
+	l->nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+	err = errno;
+	close(ctl);
+	errno = err;
+	if (l->nr < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "/dev/loop%d", l->nr);
+	dev = open(path, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		goto fail;
+	config.fd = l->memfd;
+	if (ioctl(dev, LOOP_CONFIGURE, &config)) {
+		err = errno;
+		close(dev);
+		errno = err;
+		goto fail;
+	}
+	l->fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	err = errno;
+	/* the configured device stays until LOOP_CLR_FD */
+	if (l->fd < 0)
+		ioctl(dev, LOOP_CLR_FD);
+	close(dev);
+	errno = err;
+	if (l->fd < 0)
+		goto fail;
+	return 0;
+fail:
+	err = errno;
+	loop_dev_close(l);
+	errno = err;
+	return -1;
 }
 
 #endif /* __GDMABUF_UTIL_H */
