@@ -370,6 +370,14 @@ struct loop_dev {
 	int fd;
 };
 
+/* @l as no device: loop_dev_close() then does nothing. */
+static inline void loop_dev_init(struct loop_dev *l)
+{
+	l->fd = -1;
+	l->nr = -1;
+	l->memfd = -1;
+}
+
 static inline void loop_dev_close(struct loop_dev *l)
 {
 	int ctl;
@@ -387,7 +395,7 @@ static inline void loop_dev_close(struct loop_dev *l)
 	}
 	if (l->memfd >= 0)
 		close(l->memfd);
-	l->fd = l->nr = l->memfd = -1;
+	loop_dev_init(l);
 }
 
 /*
@@ -400,7 +408,7 @@ static inline int loop_dev_open(struct loop_dev *l, size_t size)
 	char path[32];
 	int ctl, dev, err;
 
-	l->fd = l->nr = -1;
+	loop_dev_init(l);
 	l->memfd = memfd_create("gdmabuf-loop", MFD_CLOEXEC);
 	if (l->memfd < 0 || ftruncate(l->memfd, size))
 		goto fail;
