@@ -11,7 +11,7 @@
  * first touch, the page-table memory (VmPTE) the mapping added, and the CPU
  * bandwidth of one write and one read pass through the mapping, taken
  * without syncs. Lower is better, except for bandwidth. The ratios below
- * the table divide gdmabuf cached contiguous by each peer: under 1 means
+ * the table divide gdmabuf cached scatter-gather by each peer: under 1 means
  * gdmabuf costs less.
  *
  * Usage: gdmabuf_bench [-s SIZE_MIB]   (default 256)
@@ -780,7 +780,8 @@ static void print_ratios(const struct result *res)
 		S_HEAP_CMA, S_UDMABUF, S_HEAP_SYSTEM, S_ANON_THP, S_ANON_4K,
 	};
 	static const int cached[] = { S_GD_CONTIG, S_GD_SG };
-	const struct result *gd = &res[S_GD_CONTIG];
+	/* the layout mapped with PMDs, as the peers' best are */
+	const struct result *gd = &res[S_GD_SG];
 	const struct result *p;
 	size_t i;
 
