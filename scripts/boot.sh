@@ -14,10 +14,27 @@ LOG=$LOGS/guest-$ARCH-$MODE.log
 APPEND="panic=-1 gdmabuf_bench=$MODE"
 MEM=2G
 if [ "$MODE" = bench ]; then
-	# room for a 256 MiB buffer in CMA and in udmabuf; THP where asked for
-	MEM=3G
-	APPEND+=" gdmabuf_bench_mib=${BENCH_MIB:-256} cma=640M udmabuf.size_limit_mb=1024"
+	# The guest grows with the largest buffer, TOP MiB (the top of the
+	# sweep, or BENCH_MIB's one size): CMA holds one contiguous buffer of
+	# TOP (gdmabuf's cached contiguous or the CMA heap's, one at a time)
+	# and a quarter more; the rest of RAM one buffer of any other subject
+	# beside the kernel. udmabuf must be allowed TOP; THP where asked for.
+	top=${BENCH_MIB:-${BENCH_MAX_MIB:-1024}}
+	[[ $top =~ ^[1-9][0-9]*$ ]] || die "BENCH_MIB and BENCH_MAX_MIB are sizes in MiB, not '$top'"
+	MEM=$((2 * top + 1024))M
+	APPEND+=" cma=$((top + top / 4))M udmabuf.size_limit_mb=$top"
 	APPEND+=" transparent_hugepage=madvise"
+	if [ -n "$BENCH_MIB" ]; then
+		APPEND+=" gdmabuf_bench_args=-s$top"
+	else
+		APPEND+=" gdmabuf_bench_args=-m$top"
+	fi
+	if [ -n "$BENCH_PASSES" ]; then
+		[[ $BENCH_PASSES =~ ^[2-8]$ ]] || die "BENCH_PASSES is 2 to 8, not '$BENCH_PASSES'"
+		APPEND+=",-p$BENCH_PASSES"
+	fi
+	# the whole sweep at 1 GiB took NNN s here
+	TIMEOUT=${GUEST_TIMEOUT:-5400}
 fi
 
 # Room for a 2 GiB contiguous buffer (half of RAM is the default limit),

@@ -2,24 +2,32 @@
 /*
  * gdmabuf_bench: what a gdmabuf buffer costs userspace, next to its peers:
  * anonymous memory with and without THP, udmabuf, and the DMA-BUF system
- * and CMA heaps.
+ * and CMA heaps, and how those costs grow with the size.
  *
- * Each subject in turn gets one buffer of SIZE bytes, which is allocated,
+ * For each size of the sweep (16 MiB, doubling, up to the top), each pass
+ * gives each subject in turn one buffer of that size, which is allocated,
  * mapped, touched once per 4 KiB page, written and read whole once, synced
- * (gdmabuf and dma-buf only) and freed before the next subject starts.
- * Per subject the table shows the time of each step, the page faults of the
- * first touch, the page-table memory (VmPTE) the mapping added, and the CPU
- * bandwidth of one write and one read pass through the mapping, taken
- * without syncs. Lower is better, except for bandwidth. The ratios below
- * the table divide gdmabuf cached scatter-gather by each peer: under 1 means
- * gdmabuf costs less.
+ * (gdmabuf and dma-buf only), written to and read from an O_DIRECT block
+ * device, and freed before the next subject starts. Per size, the table
+ * shows each subject's best pass: the time of each step, the page faults
+ * of the first touch, the page-table memory (VmPTE) the mapping added, and
+ * the CPU bandwidth of one write and one read pass through the mapping,
+ * taken without syncs; then every pass's allocation and first-touch time,
+ * flagging a first pass much slower than the others (the first CMA
+ * allocation of a boot migrates what was there). A summary per GiB shows
+ * how each cost grows, a chart the setup cost at the top size, and the
+ * ratios divide each gdmabuf subject by the best peer of each column.
+ * Lower is better, except for bandwidth.
  *
- * Usage: gdmabuf_bench [-s SIZE_MIB]   (default 256)
+ * Usage: gdmabuf_bench [-s SIZE_MIB | -m MAX_MIB] [-p PASSES]
+ *   -s: one size only; -m: the top of the sweep (default: the largest power
+ *   of two at most a third of RAM); -p: passes per size (2 to 8, default 2)
  */
 
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -33,6 +41,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,7 +59,14 @@
 #define __stringify(x)		__stringify_1(x)
 
 #define MIB			(1024UL * 1024)
-#define DEFAULT_SIZE_MIB	256UL
+/* The sweep starts here and doubles up to its top. */
+#define SWEEP_MIN_MIB		16UL
+#define MAX_SIZES		32
+#define DEFAULT_PASSES		2
+#define MAX_PASSES		8
+/* A first pass this many times slower than the best other is flagged. */
+#define FIRST_PASS_SLOWER	1.5
+#define CHART_WIDTH		50
 #define TOUCH_STRIDE		4096UL
 /* Anonymous THP mappings are aligned to this, to get PMD-sized faults. */
 #define HUGE_ALIGN		(2 * MIB)
@@ -698,6 +714,77 @@ out:
 		fprintf(stderr, "PR_SET_THP_DISABLE 0: %s\n", strerror(errno));
 }
 
+/* Every pass of every subject at every size, and each one's best. */
+static struct result passes[MAX_SIZES][NR_SUBJECTS][MAX_PASSES];
+static struct result best[MAX_SIZES][NR_SUBJECTS];
+
+static double min_time(double a, double b)
+{
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
+
+static long min_count(long a, long b)
+{
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
+
+static double max_rate(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * The best of @n passes, column by column: the shortest time, the fewest
+ * faults, the highest bandwidth. Unavailable only if no pass worked.
+ */
+static void best_of(const struct result *pass, int n, struct result *b)
+{
+	const struct result *p;
+	int i, ok = 0;
+
+	*b = pass[0];
+	for (i = 0; i < n; i++) {
+		p = &pass[i];
+		if (!p->ok)
+			continue;
+		if (!ok++) {
+			*b = *p;
+			continue;
+		}
+		b->alloc_us = min_time(b->alloc_us, p->alloc_us);
+		b->mmap_us = min_time(b->mmap_us, p->mmap_us);
+		b->touch_us = min_time(b->touch_us, p->touch_us);
+		b->faults = min_count(b->faults, p->faults);
+		b->pte_kib = min_count(b->pte_kib, p->pte_kib);
+		b->write_mbs = max_rate(b->write_mbs, p->write_mbs);
+		b->read_mbs = max_rate(b->read_mbs, p->read_mbs);
+		b->sync_4k_us = min_time(b->sync_4k_us, p->sync_4k_us);
+		b->sync_1m_us = min_time(b->sync_1m_us, p->sync_1m_us);
+		b->sync_all_us = min_time(b->sync_all_us, p->sync_all_us);
+		b->dio_write_mbs = max_rate(b->dio_write_mbs, p->dio_write_mbs);
+		b->dio_read_mbs = max_rate(b->dio_read_mbs, p->dio_read_mbs);
+		if (!p->dio_errno)
+			b->dio_errno = 0;
+		if (!b->note[0] && p->note[0])
+			set_text(b->note, "%s", p->note);
+	}
+	for (i = 0; ok && i < n; i++)
+		if (!pass[i].ok) {
+			set_text(b->note, "pass %d: %s", i + 1, pass[i].why);
+			break;
+		}
+}
+
+/* Allocation, mmap() and first touch: what a buffer costs before use. */
+static double setup_us(const struct result *r)
+{
+	return (r->alloc_us > 0 ? r->alloc_us : 0) + r->mmap_us + r->touch_us;
+}
+
 static void print_time(double us, int width)
 {
 	if (us == SYNC_FAILED)
@@ -718,10 +805,10 @@ static void print_long(long v, int width)
 
 static void print_header(void)
 {
-	printf("%-24s %9s %8s %10s %6s %5s %6s %6s %7s %7s %9s %7s %7s\n",
+	printf("%-24s %10s %8s %10s %6s %5s %6s %6s %7s %7s %9s %7s %7s\n",
 	       "subject", "alloc", "mmap", "1st touch", "faults", "PTE", "write",
 	       "read", "sync", "sync", "sync", "DIO wr", "DIO rd");
-	printf("%-24s %9s %8s %10s %6s %5s %6s %6s %7s %7s %9s %7s %7s\n", "",
+	printf("%-24s %10s %8s %10s %6s %5s %6s %6s %7s %7s %9s %7s %7s\n", "",
 	       "us", "us", "us", "", "KiB", "MB/s", "MB/s", "4K us", "1M us",
 	       "all us", "MB/s", "MB/s");
 }
@@ -733,7 +820,7 @@ static void print_row(const struct result *r)
 		printf(" unavailable: %s\n", r->why);
 		return;
 	}
-	print_time(r->alloc_us, 9);
+	print_time(r->alloc_us, 10);
 	print_time(r->mmap_us, 8);
 	print_time(r->touch_us, 10);
 	print_long(r->faults, 6);
@@ -754,62 +841,284 @@ static void print_row(const struct result *r)
 }
 
 /*
- * A cell "a/b = ratio", or "n/a" when a side is missing, padded to @width
- * (0 for the last cell of a line, which gets no trailing blanks).
+ * Each pass's allocation and first-touch times, and whether the first
+ * pass was much slower than the best of the others at either.
  */
-static void print_ratio(double a, double b, const char *fmt, int width)
+static void print_passes(struct result pass[][MAX_PASSES], int npasses)
 {
-	char cell[TEXT_LEN];
-	int len;
-
-	if (a < 0 || b < 0) {
-		printf(" %-*s", width, "n/a");
-		return;
-	}
-	len = snprintf(cell, sizeof(cell), fmt, a, b);
-	if (b > 0)
-		snprintf(cell + len, sizeof(cell) - len, " = %.3g", a / b);
-	else
-		snprintf(cell + len, sizeof(cell) - len, " = %s", a > 0 ? "inf" : "n/a");
-	printf(" %-*s", width, cell);
-}
-
-static void print_ratios(const struct result *res)
-{
-	static const int peers[] = {
-		S_HEAP_CMA, S_UDMABUF, S_HEAP_SYSTEM, S_ANON_THP, S_ANON_4K,
-	};
-	static const int cached[] = { S_GD_CONTIG, S_GD_SG };
-	/* the layout mapped with PMDs, as the peers' best are */
-	const struct result *gd = &res[S_GD_SG];
 	const struct result *p;
-	size_t i;
+	double other_alloc, other_touch;
+	int i, k;
 
-	printf("\n%s / peer (under 1: gdmabuf costs less):\n", gd->name);
-	printf("%-24s %-26s %-26s %s\n", "peer", "faults", "PTE KiB",
-	       "mmap + 1st touch us");
-	for (i = 0; i < ARRAY_SIZE(peers); i++) {
-		p = &res[peers[i]];
-		printf("%-24s", p->name);
-		if (!gd->ok || !p->ok) {
-			printf(" %-26s %-26s %s\n", "n/a", "n/a", "n/a");
+	printf("\npasses: alloc us, then 1st touch us, of pass 1 to %d\n",
+	       npasses);
+	for (i = 0; i < NR_SUBJECTS; i++) {
+		for (k = 0; k < npasses && !pass[i][k].ok; k++)
+			;
+		if (k == npasses)
 			continue;
+		printf("%-24s", pass[i][0].name);
+		other_alloc = -1;
+		other_touch = -1;
+		for (k = 0; k < npasses; k++) {
+			p = &pass[i][k];
+			print_time(p->ok ? p->alloc_us : -1, 10);
+			if (k && p->ok) {
+				other_alloc = min_time(other_alloc, p->alloc_us);
+				other_touch = min_time(other_touch, p->touch_us);
+			}
 		}
-		print_ratio(gd->faults, p->faults, "%.0f/%.0f", 26);
-		print_ratio(gd->pte_kib, p->pte_kib, "%.0f/%.0f", 26);
-		print_ratio(gd->mmap_us + gd->touch_us,
-			    p->mmap_us + p->touch_us, "%.0f/%.0f", 0);
+		printf("  |");
+		for (k = 0; k < npasses; k++)
+			print_time(pass[i][k].ok ? pass[i][k].touch_us : -1, 10);
+		p = &pass[i][0];
+		if (p->ok && other_alloc > 0 &&
+		    p->alloc_us > FIRST_PASS_SLOWER * other_alloc)
+			printf("  first pass: alloc %.1fx", p->alloc_us / other_alloc);
+		if (p->ok && other_touch > 0 &&
+		    p->touch_us > FIRST_PASS_SLOWER * other_touch)
+			printf("  first pass: touch %.1fx", p->touch_us / other_touch);
 		printf("\n");
 	}
+}
 
-	printf("\nsync 4 KiB / sync all, us:\n");
-	for (i = 0; i < ARRAY_SIZE(cached); i++) {
-		p = &res[cached[i]];
-		printf("%-24s", p->name);
-		if (p->ok)
-			print_ratio(p->sync_4k_us, p->sync_all_us, "%.1f/%.1f", 0);
-		else
-			printf(" n/a");
+/* A value of a subject at a size, for the summary; below 0 if none. */
+typedef double (*metric_fn)(const struct result *r);
+
+static double metric_alloc(const struct result *r)
+{
+	return r->alloc_us;
+}
+
+static double metric_setup(const struct result *r)
+{
+	return setup_us(r);
+}
+
+static double metric_faults(const struct result *r)
+{
+	return r->faults;
+}
+
+static double metric_pte(const struct result *r)
+{
+	return r->pte_kib;
+}
+
+static double metric_sync_all(const struct result *r)
+{
+	return r->sync_all_us;
+}
+
+static double metric_write(const struct result *r)
+{
+	return r->write_mbs;
+}
+
+static double metric_read(const struct result *r)
+{
+	return r->read_mbs;
+}
+
+static double metric_sync_4k(const struct result *r)
+{
+	return r->sync_4k_us;
+}
+
+static double metric_dio_write(const struct result *r)
+{
+	return r->dio_errno ? -1 : r->dio_write_mbs;
+}
+
+static double metric_dio_read(const struct result *r)
+{
+	return r->dio_errno ? -1 : r->dio_read_mbs;
+}
+
+static const struct {
+	const char *title;
+	metric_fn value;
+	double scale;	/* per GiB value = value * 1024 / MiB / scale */
+} growth[] = {
+	{ "alloc, ms per GiB", metric_alloc, 1000 },
+	{ "alloc + mmap + 1st touch, ms per GiB", metric_setup, 1000 },
+	{ "1st touch faults per GiB", metric_faults, 1 },
+	{ "PTE KiB per GiB", metric_pte, 1 },
+	{ "sync all, us per GiB", metric_sync_all, 1 },
+};
+
+/* @m of subject @i at size @k, per GiB; below 0 if not measured. */
+static double growth_value(size_t m, int i, int k, unsigned long size_mib)
+{
+	const struct result *r = &best[k][i];
+	double v = r->ok ? growth[m].value(r) : -1;
+
+	return v < 0 ? v : v * 1024 / size_mib / growth[m].scale;
+}
+
+static void print_growth(const unsigned long *size_mib, int nsizes)
+{
+	double v;
+	size_t m;
+	int i, k;
+
+	printf("\nper GiB of buffer, at each size: %s\n",
+	       "where a line keeps its number, the cost grows linearly");
+	for (m = 0; m < ARRAY_SIZE(growth); m++) {
+		printf("\n%s\n%-24s", growth[m].title, "size MiB");
+		for (k = 0; k < nsizes; k++)
+			printf(" %8lu", size_mib[k]);
+		printf("\n");
+		for (i = 0; i < NR_SUBJECTS; i++) {
+			/* no line for what a subject does not have */
+			for (k = 0; k < nsizes; k++)
+				if (growth_value(m, i, k, size_mib[k]) >= 0)
+					break;
+			if (k == nsizes)
+				continue;
+			printf("%-24s", best[nsizes - 1][i].name);
+			for (k = 0; k < nsizes; k++) {
+				v = growth_value(m, i, k, size_mib[k]);
+				if (v < 0)
+					printf(" %8s", "-");
+				else
+					printf(" %8.*f", growth[m].scale > 1 ? 1 : 0, v);
+			}
+			printf("\n");
+		}
+	}
+}
+
+/* Setup cost per GiB at size @k, one bar per subject. */
+static void print_chart(int k, unsigned long size_mib)
+{
+	double v, top = 0;
+	int i, n;
+
+	for (i = 0; i < NR_SUBJECTS; i++)
+		if (best[k][i].ok && setup_us(&best[k][i]) > top)
+			top = setup_us(&best[k][i]);
+	if (top <= 0)
+		return;
+	printf("\nalloc + mmap + 1st touch at %lu MiB, ms per GiB (# = %.0f ms)\n",
+	       size_mib, top * 1024 / size_mib / 1000 / CHART_WIDTH);
+	for (i = 0; i < NR_SUBJECTS; i++) {
+		printf("%-24s ", best[k][i].name);
+		if (!best[k][i].ok) {
+			printf("unavailable\n");
+			continue;
+		}
+		v = setup_us(&best[k][i]);
+		n = (int)(v / top * CHART_WIDTH + 0.5);
+		printf("%-*.*s %8.1f\n", CHART_WIDTH, n ? n : 1,
+		       "##################################################",
+		       v * 1024 / size_mib / 1000);
+	}
+}
+
+static bool subject_is_gdmabuf(int i)
+{
+	return subjects[i].kind == KIND_GDMABUF;
+}
+
+/* The width of a gdmabuf cell of the ratio table; the last gets none. */
+static int ratio_width(int i)
+{
+	return i == S_GD_WC ? 0 : 22;
+}
+
+static const struct ratio_col {
+	const char *title;
+	metric_fn value;
+	metric_fn peer_value;
+	bool higher_better;
+} ratio_cols[] = {
+	{ "alloc us", metric_alloc, metric_alloc, false },
+	{ "alloc+mmap+touch us", metric_setup, metric_setup, false },
+	{ "1st touch faults", metric_faults, metric_faults, false },
+	{ "PTE KiB", metric_pte, metric_pte, false },
+	{ "write MB/s", metric_write, metric_write, true },
+	{ "read MB/s", metric_read, metric_read, true },
+	/* a peer syncs the whole buffer, also to sync 4 KiB of it */
+	{ "sync 4K us (peer: all)", metric_sync_4k, metric_sync_all, false },
+	{ "sync all us", metric_sync_all, metric_sync_all, false },
+	{ "DIO write MB/s", metric_dio_write, metric_dio_write, true },
+	{ "DIO read MB/s", metric_dio_read, metric_dio_read, true },
+};
+
+/* A value of @col, or below 0: a bandwidth of 0 was not measured. */
+static double ratio_value(const struct ratio_col *col, metric_fn value,
+			  const struct result *r)
+{
+	double v = r->ok ? value(r) : -1;
+
+	return col->higher_better && v <= 0 ? -1 : v;
+}
+
+/* The peer with the best value of @col in @row, or -1. */
+static int best_peer(const struct ratio_col *col, const struct result *row,
+		     double *best_value)
+{
+	int i, at = -1;
+	double v;
+
+	for (i = 0; i < NR_SUBJECTS; i++) {
+		if (subject_is_gdmabuf(i))
+			continue;
+		v = ratio_value(col, col->peer_value, &row[i]);
+		if (v < 0)
+			continue;
+		if (at < 0 || (col->higher_better ? v > *best_value : v < *best_value)) {
+			*best_value = v;
+			at = i;
+		}
+	}
+	return at;
+}
+
+/* Per column, each gdmabuf subject against the best peer of that column. */
+static void print_ratios(int k, unsigned long size_mib)
+{
+	const struct ratio_col *col;
+	const struct result *row = best[k];
+	char cell[2 * TEXT_LEN];
+	double peer = 0, v, r;
+	size_t c;
+	int i, at;
+
+	printf("\nat %lu MiB, gdmabuf (ratio to the best peer of the column; %s\n",
+	       size_mib, "MB/s: best peer / gdmabuf): under 1, gdmabuf is better");
+	printf("%-24s %-30s", "column", "best peer");
+	for (i = 0; i < NR_SUBJECTS; i++)
+		if (subject_is_gdmabuf(i))
+			printf(" %-*s", ratio_width(i),
+			       row[i].name + strlen("gdmabuf "));
+	printf("\n");
+	for (c = 0; c < ARRAY_SIZE(ratio_cols); c++) {
+		col = &ratio_cols[c];
+		printf("%-24s", col->title);
+		at = best_peer(col, row, &peer);
+		if (at < 0) {
+			printf(" none\n");
+			continue;
+		}
+		snprintf(cell, sizeof(cell), "%s %.6g", row[at].name, peer);
+		printf(" %-30s", cell);
+		for (i = 0; i < NR_SUBJECTS; i++) {
+			if (!subject_is_gdmabuf(i))
+				continue;
+			v = ratio_value(col, col->value, &row[i]);
+			if (v < 0) {
+				printf(" %-*s", ratio_width(i), "n/a");
+				continue;
+			}
+			if (col->higher_better)
+				r = peer / v;
+			else
+				r = peer > 0 ? v / peer : (v > 0 ? INFINITY : 1);
+			snprintf(cell, sizeof(cell), "%.6g (%.3g)", v, r);
+			printf(" %-*s", ratio_width(i), cell);
+		}
 		printf("\n");
 	}
 }
@@ -826,37 +1135,90 @@ static const char * const footnotes[] = {
 	"DIO: one pwrite() of the mapping (at most " __stringify(ODIRECT_MAX_MIB)
 	" MiB) to an O_DIRECT loop device on a memfd, then one pread() back;",
 	"     EFAULT: the kernel cannot pin the mapping's pages (a PFN mapping).",
+	"Each cell: the best of the passes (shortest time, fewest faults, highest MB/s).",
 };
 
 static void print_usage(FILE *out, const char *prog)
 {
-	fprintf(out, "usage: %s [-s SIZE_MIB]   (default %lu)\n", prog,
-		DEFAULT_SIZE_MIB);
+	fprintf(out, "usage: %s [-s SIZE_MIB | -m MAX_MIB] [-p PASSES]\n"
+		"  -s: one size only; -m: top of the sweep from %lu MiB (default: a third of RAM);\n"
+		"  -p: passes per size, %d to %d (default %d)\n",
+		prog, SWEEP_MIN_MIB, DEFAULT_PASSES, MAX_PASSES, DEFAULT_PASSES);
+}
+
+/* A size in MiB from @arg, or 0 if it is not one. */
+static unsigned long parse_mib(const char *arg)
+{
+	unsigned long mib;
+	char *end;
+
+	errno = 0;
+	mib = strtoul(arg, &end, 0);
+	if (errno || *end || arg[0] == '-' || mib > SIZE_MAX / MIB - 2)
+		return 0;
+	return mib;
+}
+
+/* The largest power of two of MiB at most a third of RAM, or 0. */
+static unsigned long default_top_mib(void)
+{
+	unsigned long mib = SWEEP_MIN_MIB;
+	struct sysinfo si;
+	double ram_mib;
+
+	if (sysinfo(&si))
+		return 0;
+	ram_mib = (double)si.totalram * si.mem_unit / MIB;
+	while (mib * 2 * 3 <= ram_mib)
+		mib *= 2;
+	return mib;
+}
+
+/* The sizes to run: @one alone, or the sweep up to @top. */
+static int sweep_sizes(unsigned long one, unsigned long top,
+		       unsigned long *size_mib)
+{
+	unsigned long mib;
+	int n = 0;
+
+	if (one) {
+		size_mib[n++] = one;
+		return n;
+	}
+	for (mib = SWEEP_MIN_MIB; mib < top && n < MAX_SIZES - 1; mib *= 2)
+		size_mib[n++] = mib;
+	size_mib[n++] = top;
+	return n;
 }
 
 int main(int argc, char **argv)
 {
-	struct result res[NR_SUBJECTS] = {};
-	struct loop_dev loop;
-	unsigned long size_mib = DEFAULT_SIZE_MIB;
+	unsigned long size_mib[MAX_SIZES], one_mib = 0, top_mib = 0;
 	struct sigaction sa = { .sa_handler = on_fault };
+	int i, k, pass, nsizes, npasses = DEFAULT_PASSES;
+	double step, step_end, t_start;
+	struct loop_dev loop;
 	struct utsname uts;
-	double step, step_end;
-	char *end;
-	size_t i;
+	size_t dio_len;
+	bool anon_ok = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:m:p:h")) != -1) {
 		switch (opt) {
 		case 's':
-			errno = 0;
-			size_mib = strtoul(optarg, &end, 0);
-			if (errno || *end || !size_mib || optarg[0] == '-' ||
-			    size_mib > SIZE_MAX / MIB - 2) {
-				fprintf(stderr, "bad size: %s\n", optarg);
-				print_usage(stderr, argv[0]);
-				return EXIT_FAILURE;
-			}
+			one_mib = parse_mib(optarg);
+			if (!one_mib)
+				goto bad_arg;
+			break;
+		case 'm':
+			top_mib = parse_mib(optarg);
+			if (!top_mib)
+				goto bad_arg;
+			break;
+		case 'p':
+			npasses = (int)parse_mib(optarg);
+			if (npasses < DEFAULT_PASSES || npasses > MAX_PASSES)
+				goto bad_arg;
 			break;
 		case 'h':
 			print_usage(stdout, argv[0]);
@@ -866,10 +1228,18 @@ int main(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (one_mib && top_mib)) {
 		print_usage(stderr, argv[0]);
 		return EXIT_FAILURE;
 	}
+	if (!one_mib && !top_mib)
+		top_mib = default_top_mib();
+	if (!one_mib && top_mib < SWEEP_MIN_MIB) {
+		fprintf(stderr, "the sweep needs a top of at least %lu MiB\n",
+			SWEEP_MIN_MIB);
+		return EXIT_FAILURE;
+	}
+	nsizes = sweep_sizes(one_mib, top_mib, size_mib);
 
 	if (sigaction(SIGBUS, &sa, NULL) || sigaction(SIGSEGV, &sa, NULL)) {
 		perror("sigaction");
@@ -879,29 +1249,46 @@ int main(int argc, char **argv)
 	vm_pte_kib();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	printf("gdmabuf_bench: %lu MiB per subject, one subject at a time\n",
-	       size_mib);
+	printf("gdmabuf_bench: %lu to %lu MiB, %d passes per size, one subject at a time\n",
+	       size_mib[0], size_mib[nsizes - 1], npasses);
 	step = clock_step_us();
 	if (clock_coarse(step))
 		printf("warning: CLOCK_MONOTONIC steps by %.0f us: shorter times are noise\n",
 		       step);
-	if (loop_dev_open(&loop, size_mib < ODIRECT_MAX_MIB ? size_mib * MIB : ODIRECT_MAX))
+	dio_len = size_mib[nsizes - 1] * MIB;
+	if (dio_len > ODIRECT_MAX)
+		dio_len = ODIRECT_MAX;
+	if (loop_dev_open(&loop, dio_len))
 		printf("no O_DIRECT columns: loop device: %s\n", strerror(errno));
-	printf("\n");
-	print_header();
-	for (i = 0; i < NR_SUBJECTS; i++) {
-		run_subject(&subjects[i], size_mib * MIB, &loop, &res[i]);
-		print_row(&res[i]);
+
+	t_start = now_us();
+	for (k = 0; k < nsizes; k++) {
+		for (pass = 0; pass < npasses; pass++)
+			for (i = 0; i < NR_SUBJECTS; i++)
+				run_subject(&subjects[i], size_mib[k] * MIB, &loop,
+					    &passes[k][i][pass]);
+		printf("\n== %lu MiB, best of %d passes ==\n", size_mib[k],
+		       npasses);
+		print_header();
+		for (i = 0; i < NR_SUBJECTS; i++) {
+			best_of(passes[k][i], npasses, &best[k][i]);
+			print_row(&best[k][i]);
+		}
+		for (i = 0; i < NR_SUBJECTS; i++)
+			if (best[k][i].note[0])
+				printf("note: %s: %s\n", best[k][i].name,
+				       best[k][i].note);
+		print_passes(passes[k], npasses);
+		anon_ok |= best[k][S_ANON_THP].ok || best[k][S_ANON_4K].ok;
 	}
 	loop_dev_close(&loop);
 
-	for (i = 0; i < ARRAY_SIZE(footnotes); i++)
+	for (i = 0; i < (int)ARRAY_SIZE(footnotes); i++)
 		printf("%s%s\n", i ? "" : "\n", footnotes[i]);
-	for (i = 0; i < NR_SUBJECTS; i++)
-		if (res[i].note[0])
-			printf("note: %s: %s\n", res[i].name, res[i].note);
-
-	print_ratios(res);
+	if (nsizes > 1)
+		print_growth(size_mib, nsizes);
+	print_chart(nsizes - 1, size_mib[nsizes - 1]);
+	print_ratios(nsizes - 1, size_mib[nsizes - 1]);
 
 	if (uname(&uts)) {
 		perror("uname");
@@ -909,16 +1296,23 @@ int main(int argc, char **argv)
 		snprintf(uts.machine, sizeof(uts.machine), "?");
 	}
 	step_end = clock_step_us();
-	printf("\nsize %lu MiB, page size %ld B, kernel %s %s, ", size_mib,
-	       sysconf(_SC_PAGESIZE), uts.release, uts.machine);
+	printf("\nsizes %lu to %lu MiB, %d passes, %.0f s, page size %ld B, kernel %s %s, ",
+	       size_mib[0], size_mib[nsizes - 1], npasses,
+	       (now_us() - t_start) / 1e6, sysconf(_SC_PAGESIZE), uts.release,
+	       uts.machine);
 	printf("clock step %.3f us at start, %.3f at end\n", step, step_end);
 	/* The kernel may switch to a coarse clocksource halfway, say in a VM. */
 	if (!clock_coarse(step) && clock_coarse(step_end))
 		printf("warning: the clock got coarse during the run: times are suspect\n");
 
-	if (!res[S_ANON_THP].ok && !res[S_ANON_4K].ok) {
+	if (!anon_ok) {
 		fprintf(stderr, "not even anonymous memory works\n");
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
+
+bad_arg:
+	fprintf(stderr, "bad argument: -%c %s\n", opt, optarg);
+	print_usage(stderr, argv[0]);
+	return EXIT_FAILURE;
 }
